@@ -1,0 +1,177 @@
+// BTF and BTF.ext: a bounds-checked parser into plain data.
+//
+// We parse BTF ourselves rather than through libbpf because objects are
+// untrusted input (libbpf is not hardened for that) and because we must read
+// big-endian objects on a little-endian host. Every length, offset and type id
+// is validated; nothing here allocates more than a small multiple of the input.
+#pragma once
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/Error.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bpfcompat::btf {
+
+// Kind numbers as in the kernel's uapi/linux/btf.h.
+enum class Kind : uint8_t {
+  Unknown = 0,
+  Int = 1,
+  Ptr = 2,
+  Array = 3,
+  Struct = 4,
+  Union = 5,
+  Enum = 6,
+  Fwd = 7,
+  Typedef = 8,
+  Volatile = 9,
+  Const = 10,
+  Restrict = 11,
+  Func = 12,
+  FuncProto = 13,
+  Var = 14,
+  Datasec = 15,
+  Float = 16,
+  DeclTag = 17,
+  TypeTag = 18,
+  Enum64 = 19,
+};
+
+const char *kindName(Kind kind);
+
+struct Member { // STRUCT/UNION member, FUNC_PROTO param
+  std::string name;
+  uint32_t type = 0;
+  uint32_t bitOffset = 0; // STRUCT/UNION only (bitfield size folded out)
+  uint32_t bitfieldSize = 0;
+};
+
+struct Enumerator {
+  std::string name;
+  int64_t value = 0; // ENUM: signed iff kindFlag; ENUM64: the u64 bit pattern
+};
+
+struct VarSecinfo { // DATASEC entry
+  uint32_t type = 0;
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+struct Type {
+  uint32_t id = 0;
+  Kind kind = Kind::Unknown;
+  std::string name;
+  bool kindFlag = false;
+  uint32_t size = 0; // INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT
+  uint32_t type = 0; // PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO (return),
+                     // VAR, DECL_TAG, TYPE_TAG
+  // INT
+  uint8_t intEncoding = 0; // bit 0 signed, 1 char, 2 bool
+  uint8_t intOffset = 0;
+  uint8_t intBits = 0;
+  // ARRAY
+  uint32_t arrayElemType = 0;
+  uint32_t arrayIndexType = 0;
+  uint32_t arrayNelems = 0;
+  // VAR linkage / FUNC linkage (vlen field) ; DECL_TAG component_idx
+  uint32_t linkage = 0;
+  int32_t componentIdx = -1;
+  std::vector<Member> members;         // STRUCT, UNION, FUNC_PROTO
+  std::vector<Enumerator> enumerators; // ENUM, ENUM64
+  std::vector<VarSecinfo> secinfos;    // DATASEC
+};
+
+// A parsed .BTF section. Type 0 is the implicit void. Owns a copy of the
+// string table, so it outlives the bytes it was parsed from.
+class Btf {
+public:
+  // Parses raw .BTF bytes. `bigEndian` is the object's byte order; the BTF
+  // magic is checked against it. Errors name the byte offset in the section.
+  static llvm::Expected<Btf> parse(llvm::ArrayRef<uint8_t> bytes,
+                                   bool bigEndian);
+
+  const std::vector<Type> &types() const { return types_; } // index = id - 1
+  size_t size() const { return types_.size(); }
+  // nullptr for id 0 (void) or out of range.
+  const Type *type(uint32_t id) const;
+  // First type of `kind` named `name`, if any.
+  const Type *findByName(llvm::StringRef name, Kind kind) const;
+
+  // Skips TYPEDEF, VOLATILE, CONST, RESTRICT and TYPE_TAG; bounded, so a loop
+  // in hostile BTF ends in nullptr instead of hanging.
+  const Type *skipModsAndTypedefs(uint32_t id) const;
+  // Byte size of a type (like btf__resolve_size), error for void/func/loops.
+  llvm::Expected<uint64_t> resolveSize(uint32_t id) const;
+
+  // String at `offset` in the string section; error when out of range or not
+  // NUL-terminated inside the section.
+  llvm::Expected<llvm::StringRef> stringAt(uint32_t offset) const;
+  uint32_t stringsSize() const { return uint32_t(strings_.size()); }
+
+private:
+  std::vector<Type> types_;
+  std::string strings_;
+};
+
+struct FuncInfo {
+  uint32_t insnOff = 0; // in instructions (bytes / 8), as libbpf normalises
+  uint32_t typeId = 0;
+};
+
+struct LineInfo {
+  uint32_t insnOff = 0; // in instructions
+  std::string fileName;
+  std::string line;
+  uint32_t lineNum = 0; // 0, with empty `line`, for compiler-made code
+  uint32_t column = 0;
+};
+
+// bpf_core_relo_kind from the kernel uapi.
+enum class CoreReloKind : uint32_t {
+  FieldByteOffset = 0,
+  FieldByteSize = 1,
+  FieldExists = 2,
+  FieldSigned = 3,
+  FieldLshiftU64 = 4,
+  FieldRshiftU64 = 5,
+  TypeIdLocal = 6,
+  TypeIdTarget = 7,
+  TypeExists = 8,
+  TypeSize = 9,
+  EnumvalExists = 10,
+  EnumvalValue = 11,
+  TypeMatches = 12,
+};
+
+const char *coreReloKindName(CoreReloKind kind);
+
+struct CoreRelo {
+  uint32_t insnOff = 0; // in instructions
+  uint32_t typeId = 0;
+  std::string accessString; // e.g. "0:1:2"
+  // Kinds newer than this enum pass through; coreReloKindName says "unknown".
+  CoreReloKind kind = CoreReloKind::FieldByteOffset;
+};
+
+// Records of one program section, keyed by section name.
+template <typename Record> struct SectionRecords {
+  std::string section;
+  std::vector<Record> records;
+};
+
+// A parsed .BTF.ext. Strings resolve through the .BTF string table.
+struct BtfExt {
+  // `btf` must outlive nothing: strings are copied out.
+  static llvm::Expected<BtfExt> parse(llvm::ArrayRef<uint8_t> bytes,
+                                      const Btf &btf, bool bigEndian);
+
+  std::vector<SectionRecords<FuncInfo>> funcInfo;
+  std::vector<SectionRecords<LineInfo>> lineInfo;
+  std::vector<SectionRecords<CoreRelo>> coreRelos;
+};
+
+} // namespace bpfcompat::btf

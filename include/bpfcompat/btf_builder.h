@@ -1,0 +1,77 @@
+// Building .BTF and .BTF.ext for re-emitted objects.
+//
+// The converter keeps most of an object's BTF, drops what described the old
+// map encoding (DATASEC `maps`, `.maps`, `.maps.<name>`, their VARs and the
+// types only they reached), and appends the new `.maps` definitions. Ids are
+// remapped; the output is deterministic, so converting twice is a fixed point.
+#pragma once
+
+#include "bpfcompat/btf.h"
+
+#include <llvm/Support/Error.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace bpfcompat::btf {
+
+class Builder {
+public:
+  Builder() = default;
+
+  // Starts from `base`, dropping the types in `dropRoots` and every type that
+  // is reachable only through them. Types in `keepRoots` (e.g. map key/value
+  // types that were reachable only from a dropped map definition) are kept
+  // with everything they reach. Kept types stay in their original order.
+  static Builder fromExisting(const Btf &base,
+                              const std::set<uint32_t> &dropRoots,
+                              const std::set<uint32_t> &keepRoots);
+
+  // New id of an old type id, 0 when dropped (or for void).
+  uint32_t mappedId(uint32_t oldId) const;
+
+  // Appends a type whose references already use new ids; returns its id.
+  uint32_t add(Type type);
+  // An existing type equal in kind, name, size and encoding, or a new one:
+  // INT and FUNC_PROTO lookups used for map definitions.
+  uint32_t intType(const std::string &name, uint32_t size, bool isSigned);
+  uint32_t ptrTo(uint32_t target);
+  uint32_t arrayOf(uint32_t elem, uint32_t index, uint32_t nelems);
+
+  const Type *type(uint32_t id) const;
+  Type *mutableType(uint32_t id);
+  size_t size() const { return types_.size(); }
+
+  // Offset of `s` in the string table being built, adding it if new. Call for
+  // every .BTF.ext string before encode().
+  uint32_t stringOffset(const std::string &s);
+
+  // Raw .BTF bytes in the requested byte order.
+  std::vector<uint8_t> encode(bool bigEndian);
+
+private:
+  std::vector<Type> types_; // id = index + 1
+  std::vector<char> strings_{'\0'};
+  std::map<std::string, uint32_t> stringOffsets_;
+  std::vector<uint32_t> oldToNew_; // index = old id
+};
+
+// Records of one output section for .BTF.ext: type ids already remapped,
+// instruction offsets in instructions (encoded as bytes).
+struct ExtSection {
+  std::string name;
+  std::vector<FuncInfo> funcInfo;
+  std::vector<LineInfo> lineInfo;
+  std::vector<CoreRelo> coreRelos;
+};
+
+// Encodes .BTF.ext (version 1, with the CO-RE block when any section has
+// CO-RE records); strings go through `builder`, so encode this before the
+// builder's encode().
+std::vector<uint8_t> encodeExt(const std::vector<ExtSection> &sections,
+                               Builder &builder, bool bigEndian);
+
+} // namespace bpfcompat::btf

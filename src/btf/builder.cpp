@@ -1,0 +1,417 @@
+#include "bpfcompat/btf_builder.h"
+
+#include <llvm/Support/Endian.h>
+
+#include <algorithm>
+#include <deque>
+
+namespace bpfcompat::btf {
+
+namespace {
+
+// Every type id a type refers to.
+std::vector<uint32_t> references(const Type &t) {
+  std::vector<uint32_t> out;
+  switch (t.kind) {
+  case Kind::Ptr:
+  case Kind::Typedef:
+  case Kind::Volatile:
+  case Kind::Const:
+  case Kind::Restrict:
+  case Kind::Func:
+  case Kind::Var:
+  case Kind::DeclTag:
+  case Kind::TypeTag:
+    out.push_back(t.type);
+    break;
+  case Kind::FuncProto:
+    out.push_back(t.type);
+    for (const Member &m : t.members)
+      out.push_back(m.type);
+    break;
+  case Kind::Array:
+    out.push_back(t.arrayElemType);
+    out.push_back(t.arrayIndexType);
+    break;
+  case Kind::Struct:
+  case Kind::Union:
+    for (const Member &m : t.members)
+      out.push_back(m.type);
+    break;
+  case Kind::Datasec:
+    for (const VarSecinfo &s : t.secinfos)
+      out.push_back(s.type);
+    break;
+  default:
+    break;
+  }
+  return out;
+}
+
+template <typename F> void forEachReference(Type &t, F remap) {
+  switch (t.kind) {
+  case Kind::Ptr:
+  case Kind::Typedef:
+  case Kind::Volatile:
+  case Kind::Const:
+  case Kind::Restrict:
+  case Kind::Func:
+  case Kind::Var:
+  case Kind::DeclTag:
+  case Kind::TypeTag:
+    remap(t.type);
+    break;
+  case Kind::FuncProto:
+    remap(t.type);
+    for (Member &m : t.members)
+      remap(m.type);
+    break;
+  case Kind::Array:
+    remap(t.arrayElemType);
+    remap(t.arrayIndexType);
+    break;
+  case Kind::Struct:
+  case Kind::Union:
+    for (Member &m : t.members)
+      remap(m.type);
+    break;
+  case Kind::Datasec:
+    for (VarSecinfo &s : t.secinfos)
+      remap(s.type);
+    break;
+  default:
+    break;
+  }
+}
+
+class Writer {
+public:
+  explicit Writer(bool bigEndian) : be_(bigEndian) {}
+  void u8(uint8_t v) { bytes.push_back(v); }
+  void u16(uint16_t v) {
+    uint8_t b[2];
+    be_ ? llvm::support::endian::write16be(b, v)
+        : llvm::support::endian::write16le(b, v);
+    bytes.insert(bytes.end(), b, b + 2);
+  }
+  void u32(uint32_t v) {
+    uint8_t b[4];
+    be_ ? llvm::support::endian::write32be(b, v)
+        : llvm::support::endian::write32le(b, v);
+    bytes.insert(bytes.end(), b, b + 4);
+  }
+  void patch32(size_t at, uint32_t v) {
+    be_ ? llvm::support::endian::write32be(&bytes[at], v)
+        : llvm::support::endian::write32le(&bytes[at], v);
+  }
+  std::vector<uint8_t> bytes;
+
+private:
+  bool be_;
+};
+
+constexpr uint16_t kMagic = 0xEB9F;
+
+} // namespace
+
+Builder Builder::fromExisting(const Btf &base,
+                              const std::set<uint32_t> &dropRoots,
+                              const std::set<uint32_t> &keepRoots) {
+  size_t n = base.size();
+  // Types reachable from the dropped roots are candidates for removal...
+  std::vector<bool> candidate(n + 1, false);
+  std::deque<uint32_t> work(dropRoots.begin(), dropRoots.end());
+  while (!work.empty()) {
+    uint32_t id = work.front();
+    work.pop_front();
+    if (id == 0 || id > n || candidate[id])
+      continue;
+    candidate[id] = true;
+    for (uint32_t ref : references(*base.type(id)))
+      work.push_back(ref);
+  }
+  // ...unless something that stays reaches them too.
+  std::vector<bool> live(n + 1, false);
+  for (uint32_t id = 1; id <= n; ++id)
+    if (!candidate[id] || (keepRoots.count(id) && !dropRoots.count(id)))
+      work.push_back(id);
+  while (!work.empty()) {
+    uint32_t id = work.front();
+    work.pop_front();
+    if (id == 0 || id > n || live[id] || dropRoots.count(id))
+      continue;
+    live[id] = true;
+    for (uint32_t ref : references(*base.type(id)))
+      work.push_back(ref);
+  }
+  // A kept type pointing at a dropped one (a decl tag on a dropped VAR) goes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t id = 1; id <= n; ++id) {
+      if (!live[id])
+        continue;
+      for (uint32_t ref : references(*base.type(id)))
+        if (ref != 0 && ref <= n && !live[ref]) {
+          live[id] = false;
+          changed = true;
+          break;
+        }
+    }
+  }
+
+  Builder b;
+  b.oldToNew_.assign(n + 1, 0);
+  uint32_t next = 0;
+  for (uint32_t id = 1; id <= n; ++id)
+    if (live[id])
+      b.oldToNew_[id] = ++next;
+  for (uint32_t id = 1; id <= n; ++id) {
+    if (!live[id])
+      continue;
+    Type t = *base.type(id);
+    forEachReference(t, [&](uint32_t &ref) { ref = b.mappedId(ref); });
+    b.add(std::move(t));
+  }
+  return b;
+}
+
+uint32_t Builder::mappedId(uint32_t oldId) const {
+  return oldId < oldToNew_.size() ? oldToNew_[oldId] : 0;
+}
+
+uint32_t Builder::add(Type type) {
+  type.id = uint32_t(types_.size() + 1);
+  types_.push_back(std::move(type));
+  return types_.back().id;
+}
+
+uint32_t Builder::intType(const std::string &name, uint32_t size,
+                          bool isSigned) {
+  uint8_t encoding = isSigned ? 1 : 0;
+  for (const Type &t : types_)
+    if (t.kind == Kind::Int && t.name == name && t.size == size &&
+        t.intEncoding == encoding && t.intOffset == 0 && t.intBits == size * 8)
+      return t.id;
+  Type t;
+  t.kind = Kind::Int;
+  t.name = name;
+  t.size = size;
+  t.intEncoding = encoding;
+  t.intBits = uint8_t(size * 8);
+  return add(std::move(t));
+}
+
+uint32_t Builder::ptrTo(uint32_t target) {
+  for (const Type &t : types_)
+    if (t.kind == Kind::Ptr && t.type == target && t.name.empty())
+      return t.id;
+  Type t;
+  t.kind = Kind::Ptr;
+  t.type = target;
+  return add(std::move(t));
+}
+
+uint32_t Builder::arrayOf(uint32_t elem, uint32_t index, uint32_t nelems) {
+  for (const Type &t : types_)
+    if (t.kind == Kind::Array && t.arrayElemType == elem &&
+        t.arrayIndexType == index && t.arrayNelems == nelems)
+      return t.id;
+  Type t;
+  t.kind = Kind::Array;
+  t.arrayElemType = elem;
+  t.arrayIndexType = index;
+  t.arrayNelems = nelems;
+  return add(std::move(t));
+}
+
+const Type *Builder::type(uint32_t id) const {
+  return id >= 1 && id <= types_.size() ? &types_[id - 1] : nullptr;
+}
+
+Type *Builder::mutableType(uint32_t id) {
+  return id >= 1 && id <= types_.size() ? &types_[id - 1] : nullptr;
+}
+
+uint32_t Builder::stringOffset(const std::string &s) {
+  if (s.empty())
+    return 0;
+  auto it = stringOffsets_.find(s);
+  if (it != stringOffsets_.end())
+    return it->second;
+  uint32_t off = uint32_t(strings_.size());
+  strings_.insert(strings_.end(), s.begin(), s.end());
+  strings_.push_back('\0');
+  stringOffsets_.emplace(s, off);
+  return off;
+}
+
+std::vector<uint8_t> Builder::encode(bool bigEndian) {
+  Writer types(bigEndian);
+  for (const Type &t : types_) {
+    uint32_t vlen = 0;
+    switch (t.kind) {
+    case Kind::Struct:
+    case Kind::Union:
+    case Kind::FuncProto:
+      vlen = uint32_t(t.members.size());
+      break;
+    case Kind::Enum:
+    case Kind::Enum64:
+      vlen = uint32_t(t.enumerators.size());
+      break;
+    case Kind::Datasec:
+      vlen = uint32_t(t.secinfos.size());
+      break;
+    case Kind::Func:
+      vlen = t.linkage;
+      break;
+    default:
+      break;
+    }
+    types.u32(stringOffset(t.name));
+    types.u32((t.kindFlag ? 1u << 31 : 0) | uint32_t(t.kind) << 24 |
+              (vlen & 0xffff));
+    bool sized = t.kind == Kind::Int || t.kind == Kind::Struct ||
+                 t.kind == Kind::Union || t.kind == Kind::Enum ||
+                 t.kind == Kind::Enum64 || t.kind == Kind::Datasec ||
+                 t.kind == Kind::Float;
+    types.u32(
+        sized ? t.size
+              : (t.kind == Kind::Array || t.kind == Kind::Fwd ? 0 : t.type));
+    switch (t.kind) {
+    case Kind::Int:
+      types.u32(uint32_t(t.intEncoding) << 24 | uint32_t(t.intOffset) << 16 |
+                t.intBits);
+      break;
+    case Kind::Array:
+      types.u32(t.arrayElemType);
+      types.u32(t.arrayIndexType);
+      types.u32(t.arrayNelems);
+      break;
+    case Kind::Struct:
+    case Kind::Union:
+      for (const Member &m : t.members) {
+        types.u32(stringOffset(m.name));
+        types.u32(m.type);
+        types.u32(t.kindFlag ? m.bitfieldSize << 24 | m.bitOffset
+                             : m.bitOffset);
+      }
+      break;
+    case Kind::Enum:
+      for (const Enumerator &e : t.enumerators) {
+        types.u32(stringOffset(e.name));
+        types.u32(uint32_t(e.value));
+      }
+      break;
+    case Kind::Enum64:
+      for (const Enumerator &e : t.enumerators) {
+        types.u32(stringOffset(e.name));
+        types.u32(uint32_t(uint64_t(e.value)));
+        types.u32(uint32_t(uint64_t(e.value) >> 32));
+      }
+      break;
+    case Kind::FuncProto:
+      for (const Member &m : t.members) {
+        types.u32(stringOffset(m.name));
+        types.u32(m.type);
+      }
+      break;
+    case Kind::Var:
+      types.u32(t.linkage);
+      break;
+    case Kind::Datasec:
+      for (const VarSecinfo &s : t.secinfos) {
+        types.u32(s.type);
+        types.u32(s.offset);
+        types.u32(s.size);
+      }
+      break;
+    case Kind::DeclTag:
+      types.u32(uint32_t(t.componentIdx));
+      break;
+    default:
+      break;
+    }
+  }
+  Writer out(bigEndian);
+  out.u16(kMagic);
+  out.u8(1); // version
+  out.u8(0); // flags
+  out.u32(24);
+  out.u32(0);
+  out.u32(uint32_t(types.bytes.size()));
+  out.u32(uint32_t(types.bytes.size()));
+  out.u32(uint32_t(strings_.size()));
+  out.bytes.insert(out.bytes.end(), types.bytes.begin(), types.bytes.end());
+  out.bytes.insert(out.bytes.end(), strings_.begin(), strings_.end());
+  return out.bytes;
+}
+
+std::vector<uint8_t> encodeExt(const std::vector<ExtSection> &sections,
+                               Builder &builder, bool bigEndian) {
+  // One info block: record size, then per section name, count, records.
+  auto block = [&](uint32_t recordSize, auto countOf, auto writeRecords) {
+    Writer w(bigEndian);
+    bool any = false;
+    for (const ExtSection &s : sections)
+      any |= countOf(s) > 0;
+    if (!any)
+      return w.bytes;
+    w.u32(recordSize);
+    for (const ExtSection &s : sections) {
+      if (!countOf(s))
+        continue;
+      w.u32(builder.stringOffset(s.name));
+      w.u32(uint32_t(countOf(s)));
+      writeRecords(w, s);
+    }
+    return w.bytes;
+  };
+  std::vector<uint8_t> funcs = block(
+      8, [](const ExtSection &s) { return s.funcInfo.size(); },
+      [&](Writer &w, const ExtSection &s) {
+        for (const FuncInfo &fi : s.funcInfo) {
+          w.u32(fi.insnOff * 8);
+          w.u32(fi.typeId);
+        }
+      });
+  std::vector<uint8_t> lines = block(
+      16, [](const ExtSection &s) { return s.lineInfo.size(); },
+      [&](Writer &w, const ExtSection &s) {
+        for (const LineInfo &li : s.lineInfo) {
+          w.u32(li.insnOff * 8);
+          w.u32(builder.stringOffset(li.fileName));
+          w.u32(builder.stringOffset(li.line));
+          w.u32(li.lineNum << 10 | (li.column & 0x3ff));
+        }
+      });
+  std::vector<uint8_t> core = block(
+      16, [](const ExtSection &s) { return s.coreRelos.size(); },
+      [&](Writer &w, const ExtSection &s) {
+        for (const CoreRelo &cr : s.coreRelos) {
+          w.u32(cr.insnOff * 8);
+          w.u32(cr.typeId);
+          w.u32(builder.stringOffset(cr.accessString));
+          w.u32(uint32_t(cr.kind));
+        }
+      });
+  if (funcs.empty() && lines.empty() && core.empty())
+    return {};
+  Writer out(bigEndian);
+  constexpr uint32_t kHeaderLen = 32;
+  out.u16(kMagic);
+  out.u8(1);
+  out.u8(0);
+  out.u32(kHeaderLen);
+  uint32_t off = 0;
+  for (const std::vector<uint8_t> *b : {&funcs, &lines, &core}) {
+    out.u32(off);
+    out.u32(uint32_t(b->size()));
+    off += uint32_t(b->size());
+  }
+  for (const std::vector<uint8_t> *b : {&funcs, &lines, &core})
+    out.bytes.insert(out.bytes.end(), b->begin(), b->end());
+  return out.bytes;
+}
+
+} // namespace bpfcompat::btf

@@ -1,0 +1,87 @@
+// Helpers shared by the .BTF and .BTF.ext parsers.
+#pragma once
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringRef.h>
+#include <llvm/ADT/Twine.h>
+#include <llvm/Support/Error.h>
+
+#include <cassert>
+#include <cstdint>
+#include <string>
+
+namespace bpfcompat::btf::detail {
+
+inline constexpr uint16_t kMagic = 0xEB9F;
+inline constexpr uint8_t kVersion = 1;
+
+// Reads integers in the object's byte order. Parsers check bounds with
+// contains() before reading, so the reads themselves cannot fail.
+class EndianReader {
+public:
+  EndianReader(llvm::ArrayRef<uint8_t> bytes, bool bigEndian)
+      : bytes_(bytes), bigEndian_(bigEndian) {}
+
+  uint64_t size() const { return bytes_.size(); }
+  bool bigEndian() const { return bigEndian_; }
+  bool contains(uint64_t offset, uint64_t length) const {
+    return offset <= size() && length <= size() - offset;
+  }
+  uint8_t u8(uint64_t offset) const {
+    assert(contains(offset, 1));
+    return bytes_[offset];
+  }
+  uint16_t u16(uint64_t offset) const {
+    assert(contains(offset, 2));
+    const uint8_t *p = bytes_.data() + offset;
+    return bigEndian_ ? uint16_t(p[0] << 8 | p[1]) : uint16_t(p[1] << 8 | p[0]);
+  }
+  uint32_t u32(uint64_t offset) const {
+    assert(contains(offset, 4));
+    const uint8_t *p = bytes_.data() + offset;
+    if (bigEndian_)
+      return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 |
+             p[3];
+    return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 |
+           p[0];
+  }
+
+private:
+  llvm::ArrayRef<uint8_t> bytes_;
+  bool bigEndian_;
+};
+
+// Checks the 0xEB9F magic at offset 0 (caller ensured 2 bytes), telling a
+// byte-order mismatch apart from garbage. `what` is "BTF" or "BTF.ext".
+llvm::Error checkMagic(const EndianReader &in, llvm::StringRef what);
+
+// Bounds the bytes of strings copied out of a string table. Records may share
+// one string legitimately, but a hostile object could point thousands of
+// records at one huge string and make the copies quadratic in the input.
+class CopyBudget {
+public:
+  // Copies may total kFactor times the input size; real BTF copies about
+  // half its size in names.
+  static constexpr uint64_t kFactor = 64;
+
+  explicit CopyBudget(uint64_t inputSize) : left_(inputSize * kFactor) {}
+
+  // Copies `s`, or fails once the budget is spent.
+  llvm::Expected<std::string> copy(llvm::StringRef s) {
+    if (s.size() > left_)
+      return makeBudgetError();
+    left_ -= s.size();
+    return s.str();
+  }
+
+private:
+  static llvm::Error makeBudgetError();
+
+  uint64_t left_;
+};
+
+// String at `offset` of a table that ends in NUL (checked at parse time).
+llvm::Expected<llvm::StringRef> stringInTable(llvm::StringRef table,
+                                              uint32_t offset);
+
+} // namespace bpfcompat::btf::detail

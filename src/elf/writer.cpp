@@ -1,0 +1,265 @@
+#include "bpfcompat/elf_writer.h"
+#include "bpfcompat/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <map>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace bpfcompat::elf {
+
+namespace {
+
+// One string table for section and symbol names, as clang emits.
+class StringTable {
+public:
+  StringTable() : bytes_(1, '\0') {}
+  uint32_t add(const std::string &s) {
+    if (s.empty())
+      return 0;
+    auto it = offsets_.find(s);
+    if (it != offsets_.end())
+      return it->second;
+    uint32_t off = uint32_t(bytes_.size());
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+    bytes_.push_back('\0');
+    offsets_.emplace(s, off);
+    return off;
+  }
+  const std::vector<char> &bytes() const { return bytes_; }
+
+private:
+  std::vector<char> bytes_;
+  std::map<std::string, uint32_t> offsets_;
+};
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+llvm::Error libelfError(const llvm::Twine &what) {
+  return makeError("libelf: " + what + ": " + elf_errmsg(-1));
+}
+
+// Adds a section with one data buffer. `data` must outlive elf_update.
+llvm::Expected<Elf_Scn *> addSection(Elf *elf, uint32_t nameOff, uint32_t type,
+                                     uint64_t flags, uint64_t align,
+                                     uint64_t entsize, Elf_Type dataType,
+                                     const void *data, size_t size) {
+  Elf_Scn *scn = elf_newscn(elf);
+  if (!scn)
+    return libelfError("elf_newscn");
+  Elf_Data *d = elf_newdata(scn);
+  if (!d)
+    return libelfError("elf_newdata");
+  d->d_buf = const_cast<void *>(data);
+  d->d_size = size;
+  d->d_type = dataType;
+  d->d_align = align ? align : 1;
+  d->d_version = EV_CURRENT;
+  GElf_Shdr shdr;
+  if (!gelf_getshdr(scn, &shdr))
+    return libelfError("gelf_getshdr");
+  shdr.sh_name = nameOff;
+  shdr.sh_type = type;
+  shdr.sh_flags = flags;
+  shdr.sh_addralign = align ? align : 1;
+  shdr.sh_entsize = entsize;
+  if (!gelf_update_shdr(scn, &shdr))
+    return libelfError("gelf_update_shdr");
+  return scn;
+}
+
+llvm::Error setLinkInfo(Elf_Scn *scn, uint32_t link, uint32_t info) {
+  GElf_Shdr shdr;
+  if (!gelf_getshdr(scn, &shdr))
+    return libelfError("gelf_getshdr");
+  shdr.sh_link = link;
+  shdr.sh_info = info;
+  if (!gelf_update_shdr(scn, &shdr))
+    return libelfError("gelf_update_shdr");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<uint8_t>> readAll(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return makeError(llvm::Twine("fstat: ") + std::strerror(errno));
+  std::vector<uint8_t> out(size_t(st.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = pread(fd, out.data() + done, out.size() - done, off_t(done));
+    if (n <= 0)
+      return makeError(llvm::Twine("pread: ") + std::strerror(errno));
+    done += size_t(n);
+  }
+  return out;
+}
+
+} // namespace
+
+llvm::Expected<std::vector<uint8_t>> writeObject(const OutObject &object) {
+  if (elf_version(EV_CURRENT) == EV_NONE)
+    return libelfError("elf_version");
+  for (size_t i = 1; i < object.symbols.size(); ++i)
+    if (object.symbols[i - 1].binding != STB_LOCAL &&
+        object.symbols[i].binding == STB_LOCAL)
+      return makeError("internal: local symbol '" + object.symbols[i].name +
+                       "' after a global one");
+
+  int fd = memfd_create("bpfcompat-out", MFD_CLOEXEC);
+  if (fd < 0)
+    return makeError(llvm::Twine("memfd_create: ") + std::strerror(errno));
+  FdCloser closer{fd};
+  Elf *elf = elf_begin(fd, ELF_C_WRITE, nullptr);
+  if (!elf)
+    return libelfError("elf_begin");
+  struct ElfEnder {
+    Elf *e;
+    ~ElfEnder() { elf_end(e); }
+  } ender{elf};
+
+  GElf_Ehdr ehdr;
+  if (!gelf_newehdr(elf, ELFCLASS64))
+    return libelfError("gelf_newehdr");
+  if (!gelf_getehdr(elf, &ehdr))
+    return libelfError("gelf_getehdr");
+  ehdr.e_ident[EI_DATA] = object.bigEndian ? ELFDATA2MSB : ELFDATA2LSB;
+  ehdr.e_type = ET_REL;
+  ehdr.e_machine = object.machine;
+  ehdr.e_version = EV_CURRENT;
+
+  StringTable strings;
+  // Names first, so the table is complete before its section is added.
+  std::vector<uint32_t> sectionNames;
+  for (const OutSection &sec : object.sections)
+    sectionNames.push_back(strings.add(sec.name));
+  std::vector<uint32_t> relNames;
+  for (const auto &[target, rels] : object.relocations)
+    relNames.push_back(strings.add(".rel" + object.sections.at(target).name));
+  uint32_t symtabName = strings.add(".symtab");
+  uint32_t strtabName = strings.add(".strtab");
+
+  std::vector<GElf_Sym> syms(1 + object.symbols.size());
+  std::memset(syms.data(), 0, syms.size() * sizeof(GElf_Sym));
+  uint32_t firstGlobal = uint32_t(syms.size());
+  for (size_t i = 0; i < object.symbols.size(); ++i) {
+    const OutSymbol &in = object.symbols[i];
+    GElf_Sym &out = syms[i + 1];
+    out.st_name = strings.add(in.name);
+    out.st_value = in.value;
+    out.st_size = in.size;
+    out.st_info = GELF_ST_INFO(in.binding, in.type);
+    out.st_other = in.visibility;
+    out.st_shndx = in.shndx;
+    if (in.binding != STB_LOCAL && firstGlobal == syms.size())
+      firstGlobal = uint32_t(i + 1);
+  }
+
+  // Section order: strtab, the caller's sections, symtab, relocations. The
+  // ELF index of caller section i is therefore i + 2.
+  const uint32_t strtabIndex = 1;
+  auto strtab = addSection(elf, strtabName, SHT_STRTAB, 0, 1, 0, ELF_T_BYTE,
+                           strings.bytes().data(), strings.bytes().size());
+  if (!strtab)
+    return strtab.takeError();
+  for (size_t i = 0; i < object.sections.size(); ++i) {
+    const OutSection &sec = object.sections[i];
+    bool nobits = sec.type == SHT_NOBITS;
+    auto scn =
+        addSection(elf, sectionNames[i], sec.type, sec.flags, sec.addralign, 0,
+                   ELF_T_BYTE, nobits ? nullptr : sec.bytes.data(),
+                   nobits ? sec.nobitsSize : sec.bytes.size());
+    if (!scn)
+      return scn.takeError();
+  }
+  // Symbols refer to caller sections by 1 + index; shift to ELF indices.
+  for (size_t i = 1; i < syms.size(); ++i)
+    if (syms[i].st_shndx != SHN_UNDEF && syms[i].st_shndx < SHN_LORESERVE)
+      syms[i].st_shndx = uint16_t(syms[i].st_shndx + 1);
+
+  // libelf converts ELF_T_SYM/ELF_T_REL buffers from memory to file order.
+  std::vector<Elf64_Sym> rawSyms(syms.size());
+  for (size_t i = 0; i < syms.size(); ++i) {
+    rawSyms[i].st_name = uint32_t(syms[i].st_name);
+    rawSyms[i].st_info = syms[i].st_info;
+    rawSyms[i].st_other = syms[i].st_other;
+    rawSyms[i].st_shndx = syms[i].st_shndx;
+    rawSyms[i].st_value = syms[i].st_value;
+    rawSyms[i].st_size = syms[i].st_size;
+  }
+  auto symtab =
+      addSection(elf, symtabName, SHT_SYMTAB, 0, 8, sizeof(Elf64_Sym),
+                 ELF_T_SYM, rawSyms.data(), rawSyms.size() * sizeof(Elf64_Sym));
+  if (!symtab)
+    return symtab.takeError();
+  uint32_t symtabIndex = uint32_t(object.sections.size() + 2);
+  if (llvm::Error err = setLinkInfo(*symtab, strtabIndex, firstGlobal))
+    return err;
+
+  std::vector<std::vector<Elf64_Rel>> rawRels;
+  rawRels.reserve(object.relocations.size());
+  for (size_t r = 0; r < object.relocations.size(); ++r) {
+    const auto &[target, rels] = object.relocations[r];
+    std::vector<Elf64_Rel> &raw = rawRels.emplace_back();
+    for (const OutRel &rel : rels)
+      raw.push_back({rel.offset, ELF64_R_INFO(rel.symbol, rel.type)});
+    auto scn = addSection(elf, relNames[r], SHT_REL, SHF_INFO_LINK, 8,
+                          sizeof(Elf64_Rel), ELF_T_REL, raw.data(),
+                          raw.size() * sizeof(Elf64_Rel));
+    if (!scn)
+      return scn.takeError();
+    if (llvm::Error err = setLinkInfo(*scn, symtabIndex, uint32_t(target + 2)))
+      return err;
+  }
+
+  ehdr.e_shstrndx = strtabIndex;
+  if (!gelf_update_ehdr(elf, &ehdr))
+    return libelfError("gelf_update_ehdr");
+  if (elf_update(elf, ELF_C_WRITE) < 0)
+    return libelfError("elf_update");
+  return readAll(fd);
+}
+
+llvm::Error writeFileAtomically(llvm::StringRef path,
+                                llvm::ArrayRef<uint8_t> bytes) {
+  std::string tmp = (path + ".tmp.XXXXXX").str();
+  int fd = mkstemp(tmp.data());
+  if (fd < 0)
+    return makeError(path +
+                     ": cannot create temporary file: " + std::strerror(errno));
+  FdCloser closer{fd};
+  auto fail = [&](const char *what) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    return makeError(path + ": " + what + ": " + std::strerror(saved));
+  };
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return fail("write");
+    done += size_t(n);
+  }
+  if (::fchmod(fd, 0644) != 0)
+    return fail("fchmod");
+  if (::fsync(fd) != 0)
+    return fail("fsync");
+  if (::rename(tmp.c_str(), path.str().c_str()) != 0)
+    return fail("rename");
+  return llvm::Error::success();
+}
+
+} // namespace bpfcompat::elf
