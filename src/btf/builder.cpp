@@ -130,10 +130,17 @@ Builder Builder::fromExisting(const Btf &base,
     for (uint32_t ref : references(*base.type(id)))
       work.push_back(ref);
   }
-  // ...unless something that stays reaches them too.
+  // ...unless something that stays reaches them too. A DECL_TAG only
+  // annotates its target, so it is no reason to keep it: it stays exactly
+  // when the target does.
+  auto isTag = [&](uint32_t id) {
+    const Type &t = *base.type(id);
+    return t.kind == Kind::DeclTag && t.type != 0;
+  };
   std::vector<bool> live(n + 1, false);
   for (uint32_t id = 1; id <= n; ++id)
-    if (!candidate[id] || (keepRoots.count(id) && !dropRoots.count(id)))
+    if ((!candidate[id] && !isTag(id)) ||
+        (keepRoots.count(id) && !dropRoots.count(id)))
       work.push_back(id);
   while (!work.empty()) {
     uint32_t id = work.front();
@@ -144,7 +151,12 @@ Builder Builder::fromExisting(const Btf &base,
     for (uint32_t ref : references(*base.type(id)))
       work.push_back(ref);
   }
-  // A kept type pointing at a dropped one (a decl tag on a dropped VAR) goes.
+  for (uint32_t id = 1; id <= n; ++id)
+    if (isTag(id) && !dropRoots.count(id) && base.type(id)->type <= n &&
+        live[base.type(id)->type])
+      live[id] = true;
+  // A kept type pointing at a dropped one (a decl tag on a dropped VAR, a
+  // DATASEC listing a dropped VAR) goes.
   for (bool changed = true; changed;) {
     changed = false;
     for (uint32_t id = 1; id <= n; ++id) {

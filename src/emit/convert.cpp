@@ -75,6 +75,7 @@ private:
   // Plan
   void planPrograms();
   void planMaps();
+  std::string pinRootOf(const ir::Map &map) const;
   std::string outputSectionName(const ir::Program &prog);
   // Build
   llvm::Error buildBtf();
@@ -105,7 +106,6 @@ private:
   std::vector<OutProgramSection> progSections_;
   std::vector<Placement> placements_;
   std::map<const ir::Program *, std::string> progSectionNames_;
-  std::set<std::string> slotTargets_; // programs named by prog-array slots
   std::vector<PlannedMap> maps_;
   std::map<std::string, size_t> mapIndex_; // input map name -> maps_ index
 
@@ -134,6 +134,11 @@ void Converter::loss(std::string code, std::string subject, std::string message,
 }
 
 std::string Converter::outputSectionName(const ir::Program &prog) {
+  // tc forces the program type from its command line and selects programs by
+  // section name: keeping the names keeps users' `tc ... sec NAME` working
+  // (including `sec 42/0` for graft), and libbpf opens any name.
+  if (options_.consumer == Consumer::Tc)
+    return prog.section;
   const SectionType &type = prog.type;
   if (type.canonical.empty()) {
     loss("program-type-unknown", prog.name,
@@ -143,12 +148,7 @@ std::string Converter::outputSectionName(const ir::Program &prog) {
          "call bpf_program__set_type() before loading, or rename the section");
     return prog.section;
   }
-  std::string name = (type.autoload ? "" : "?") + type.canonical;
-  // tc loads the first program of the section it is given; tail-call
-  // targets need sections of their own so graft can select them.
-  if (options_.consumer == Consumer::Tc && slotTargets_.count(prog.name))
-    name += "/" + kernelSafeName(prog.name);
-  return name;
+  return (type.autoload ? "" : "?") + type.canonical;
 }
 
 const ir::Program *Converter::calleeOf(const ir::Relocation &rel) const {
@@ -192,10 +192,6 @@ size_t Converter::outSectionNamed(const std::string &name) {
 }
 
 void Converter::planPrograms() {
-  for (const ir::Map &map : in_.maps)
-    if (map.shape.type == BPF_MAP_TYPE_PROG_ARRAY)
-      for (const ir::Slot &slot : map.slots)
-        slotTargets_.insert(slot.target);
   std::set<const ir::Program *> moved = calleesOutsideText();
 
   // Entry programs grouped by input section, in object order. A function
@@ -291,38 +287,38 @@ void Converter::planPrograms() {
                 p.prog->insns[i]);
 }
 
-// The pin root that reproduces each convention's global pin paths.
+// The pin_root_path under which LIBBPF_PIN_BY_NAME reproduces the map's
+// source pin path ("" when not pinned). Object-namespace and custom pins of
+// iproute2 land with its globals, the closest equivalent.
+std::string Converter::pinRootOf(const ir::Map &map) const {
+  switch (map.pinning.kind) {
+  case ir::PinKind::ByName:
+    return options_.bpffs;
+  case ir::PinKind::Iproute2Global:
+  case ir::PinKind::Iproute2Object:
+  case ir::PinKind::Iproute2Custom:
+    return options_.bpffs + "/tc/globals";
+  case ir::PinKind::GobpfGlobal:
+    return options_.bpffs + "/" + map.pinning.gobpfNamespace + "/globals";
+  case ir::PinKind::None:
+  case ir::PinKind::GobpfObject:
+  case ir::PinKind::GobpfCustom:
+    break;
+  }
+  return "";
+}
+
+// The object's pin root: the one that reproduces its maps' source paths.
 void Converter::planMaps() {
   std::set<std::string> roots;
-  for (const ir::Map &map : in_.maps) {
-    switch (map.pinning.kind) {
-    case ir::PinKind::ByName:
-      roots.insert(options_.bpffs);
-      break;
-    case ir::PinKind::Iproute2Global:
-    case ir::PinKind::Iproute2Object:
-    case ir::PinKind::Iproute2Custom:
-      roots.insert(options_.bpffs + "/tc/globals");
-      break;
-    case ir::PinKind::GobpfGlobal:
-      roots.insert(options_.bpffs + "/" + map.pinning.gobpfNamespace +
-                   "/globals");
-      break;
-    default:
-      break;
-    }
-  }
+  for (const ir::Map &map : in_.maps)
+    if (std::string root = pinRootOf(map); !root.empty())
+      roots.insert(root);
   if (options_.consumer == Consumer::Tc)
     roots.insert(options_.bpffs + "/tc/globals");
   report_.pinRoot = options_.pinRoot
                         ? *options_.pinRoot
                         : (roots.empty() ? options_.bpffs : *roots.begin());
-  if (roots.size() > 1 && !options_.pinRoot)
-    loss("pin-root-conflict", "",
-         "maps were pinned under several roots; one object has one "
-         "pin_root_path, " +
-             report_.pinRoot + " was chosen",
-         "set per-map paths with bpf_map__set_pin_path() at run time");
 
   std::set<std::string> taken;
   for (const ir::Map &map : in_.maps) {
@@ -337,6 +333,18 @@ void Converter::planMaps() {
       change("map-to-btf", map.name,
              "legacy definition re-encoded as a BTF-defined map in .maps");
     std::string path = report_.pinRoot + "/" + planned.name;
+    // One object has one pin_root_path: maps pinned elsewhere move.
+    std::string sourceRoot = pinRootOf(map);
+    if (!sourceRoot.empty() && sourceRoot != report_.pinRoot &&
+        map.pinning.kind != ir::PinKind::Iproute2Object &&
+        map.pinning.kind != ir::PinKind::Iproute2Custom)
+      loss("pin-root-conflict", map.name,
+           "pinned under " + sourceRoot +
+               " in the source, but the object's "
+               "pin_root_path is " +
+               report_.pinRoot,
+           "call bpf_map__set_pin_path(map, \"" + sourceRoot + "/" +
+               planned.name + "\") at run time");
     switch (map.pinning.kind) {
     case ir::PinKind::None:
       break;
