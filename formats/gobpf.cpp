@@ -71,6 +71,9 @@ public:
                                           " (or 16 in early gobpf) bytes "
                                           "allowed per section, found " +
                                           llvm::Twine(sec.size));
+      if (sec.data.size() != sec.size)
+        return sectionError(sec.name, "map definition has no bytes in the "
+                                      "file (SHT_NOBITS)");
       llvm::StringRef mapName = name.drop_front(5);
       if (mapName.empty() || object.findMap(mapName))
         return sectionError(sec.name, "empty or duplicate map name");

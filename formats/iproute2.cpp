@@ -90,8 +90,10 @@ public:
           d.evidence.push_back(std::to_string(withId) + " maps set an id");
       } else if (array->stride >= 16 && array->stride < 36 &&
                  (tailCalls || defaults)) {
-        // iproute2 zero-extends shorter structs; only its section names tell.
-        d.score = std::max(d.score, 30);
+        // iproute2 zero-extends shorter structs; only its section names
+        // tell. ID/KEY tail calls are its own; classifier/action alone are
+        // libbpf 0.x names too, so they win only over unusual strides.
+        d.score = std::max(d.score, tailCalls ? 65 : 45);
         d.evidence.push_back("stride " + std::to_string(array->stride) +
                              " with iproute2 section names");
       }

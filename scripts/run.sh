@@ -1,18 +1,43 @@
 #!/usr/bin/env bash
-# The main job: set up, build, and inspect every object of the bundled corpus
-# plus the real-world objects installed from Debian packages.
+# The main job: set up, build, then on the bundled corpus and the real-world
+# objects installed from Debian packages (cilium/ebpf testdata, libxdp):
+# inspect every object, and convert every readable one to a libbpf 1.x-style
+# object with its report under build/converted/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 cd "$root/build"
-echo "== bundled corpus (built from corpus/ by clang) =="
-./bpfcompat inspect --summary corpus/*/*.o
-echo
-echo "== real-world objects (cilium/ebpf testdata, libxdp) =="
 shopt -s nullglob
+corpus=(corpus/*/*.o)
 real=(/usr/share/gocode/src/github.com/cilium/ebpf/testdata/*.elf
       /usr/share/gocode/src/github.com/cilium/ebpf/btf/testdata/*.elf
       /usr/lib/x86_64-linux-gnu/bpf/*.o)
-# Intentionally invalid cilium objects fail with their error; that is expected.
+
+echo "== inspect: bundled corpus (built from corpus/ by clang) =="
+./bpfcompat inspect --summary "${corpus[@]}" || true
+echo
+echo "== inspect: real-world objects =="
 ./bpfcompat inspect --summary "${real[@]}" || true
+echo
+echo "== convert to libbpf 1.x style (build/converted/, reports beside) =="
+# Objects their own loader refuses (the summaries above say which) are
+# reported and skipped: their errors are the result.
+mkdir -p converted
+rm -f converted/summary.txt
+converted=0 failed=0
+for object in "${corpus[@]}" "${real[@]}"; do
+  name=$(basename "$object")
+  name=${name%.*}
+  if ./bpfcompat inspect --summary "$object" >/dev/null 2>&1 &&
+     ./bpfcompat convert "$object" -o "converted/$name.o" \
+       --report "converted/$name.report.yaml" 2>>converted/summary.txt; then
+    converted=$((converted + 1))
+  else
+    failed=$((failed + 1))
+  fi
+done
+grep -v '^  ' converted/summary.txt || true
+rm -f converted/summary.txt
+echo
+echo "converted $converted objects; $failed skipped (refused by their own loader)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the whole test suite: everything under ctest in a
-# normal build, then the unit tests again under AddressSanitizer + UBSan.
+# Sets up, builds and runs the whole test suite: every test under ctest in a
+# normal build (unit, oracle and, as root, kernel tests), then the unit suite
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -8,6 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 (cd "$root/build" && ctest --output-on-failure -j "$(nproc)")
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
-BUILD_DIR="$root/build-asan" "$root/scripts/build.sh" -DBPFCOMPAT_SANITIZE=ON
-(cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j "$(nproc)")
+BUILD_DIR="$root/build-asan" BUILD_TARGET=bpfcompat_unit_tests \
+  "$root/scripts/build.sh" -DBPFCOMPAT_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  "$root/build-asan/tests/bpfcompat_unit_tests" --gtest_brief=1

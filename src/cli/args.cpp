@@ -42,6 +42,7 @@ llvm::Expected<Args> parseArgs(const std::vector<std::string> &argv,
         inlineValue = argv[++i];
       }
       args.values[name] = *inlineValue;
+      args.all[name].push_back(*inlineValue);
     } else {
       return makeError("unknown option --" + name);
     }

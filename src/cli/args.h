@@ -18,7 +18,8 @@ struct OptionSpec {
 };
 
 struct Args {
-  std::map<std::string, std::string> values;
+  std::map<std::string, std::string> values; // the last of each option
+  std::map<std::string, std::vector<std::string>> all; // every occurrence
   std::set<std::string> flags;
   std::vector<std::string> positional;
 
@@ -38,5 +39,7 @@ inline constexpr int kExitUsage = 2;
 int runInspect(const std::vector<std::string> &argv);
 int runDiff(const std::vector<std::string> &argv);
 int runConvert(const std::vector<std::string> &argv);
+int runLoad(const std::vector<std::string> &argv);
+int runUnload(const std::vector<std::string> &argv);
 
 } // namespace bpfcompat::cli

@@ -32,8 +32,9 @@ llvm::Error writeReport(const std::string &path,
 } // namespace
 
 int runConvert(const std::vector<std::string> &argv) {
-  OptionSpec spec{{"o", "output", "for", "report", "pin-root", "convention"},
-                  {"strict", "quiet"}};
+  OptionSpec spec{
+      {"o", "output", "for", "report", "pin-root", "convention", "bpffs"},
+      {"strict", "quiet"}};
   // Accept the conventional short form -o.
   std::vector<std::string> normalized;
   for (const std::string &arg : argv)
@@ -48,7 +49,7 @@ int runConvert(const std::vector<std::string> &argv) {
   if (args->positional.size() != 1 || !output) {
     std::cerr << "usage: bpfcompat convert IN -o OUT [--for libbpf|tc] "
                  "[--report FILE] [--strict] [--pin-root DIR] "
-                 "[--convention NAME]\n";
+                 "[--bpffs DIR] [--convention NAME] [--quiet]\n";
     return kExitUsage;
   }
   const std::string &input = args->positional.front();
@@ -62,6 +63,8 @@ int runConvert(const std::vector<std::string> &argv) {
     return kExitUsage;
   }
   options.pinRoot = args->value("pin-root");
+  if (auto bpffs = args->value("bpffs"))
+    options.bpffs = *bpffs;
   ReadOptions readOptions;
   if (auto name = args->value("convention")) {
     readOptions.convention = ir::conventionFromName(*name);

@@ -17,12 +17,22 @@ constexpr const char *kUsage =
     "                  [--no-insns] [--summary]\n"
     "      read objects of any convention and print the IR\n"
     "  convert IN -o OUT [--for libbpf|tc] [--report FILE] [--strict]\n"
-    "                  [--pin-root DIR] [--convention NAME] [--quiet]\n"
+    "                  [--pin-root DIR] [--bpffs DIR] [--convention NAME]\n"
+    "                  [--quiet]\n"
     "      re-emit an object as a libbpf 1.x-style object\n"
     "  diff A B [--pin-root DIR] [--pin-root-a DIR] [--bpffs DIR]\n"
     "           [--convention-a NAME] [--convention-b NAME]\n"
     "           [--format text|yaml|json]\n"
     "      compare two objects semantically; exit 0 when equivalent\n"
+    "  load OBJ [--convention NAME] [--pin-root DIR] [--bpffs DIR]\n"
+    "           [--pin-progs DIR] [--map-size NAME=N]... [--gobpf-pin "
+    "NAME=PATH]...\n"
+    "           [--iproute2-pinning FILE] [--verifier-log FILE] [--record "
+    "FILE]\n"
+    "           [--dry-run]\n"
+    "      load an object with its own convention's semantics (our loader)\n"
+    "  unload OBJ|RECORD\n"
+    "      remove what a load pinned, as recorded by that load\n"
     "\n"
     "conventions: libbpf, libbpf-legacy, iproute2, gobpf, perf, samples, zig\n"
     "exit status: 0 success, 1 an object failed, 2 bad usage\n";
@@ -47,6 +57,10 @@ int main(int argc, char **argv) {
     return runConvert(rest);
   if (verb == "diff")
     return runDiff(rest);
+  if (verb == "load")
+    return runLoad(rest);
+  if (verb == "unload")
+    return runUnload(rest);
   std::fprintf(stderr, "bpfcompat: unknown verb '%s'\n\n%s", verb.c_str(),
                kUsage);
   return kExitUsage;

@@ -147,7 +147,7 @@ template <typename ELFT> llvm::Error File::load() {
       auto name = sym.getName(*strtab);
       if (!name)
         return sectionError(sections_[symtabIndex].name,
-                            symtab->sh_offset + out.index * sizeof(sym),
+                            out.index * sizeof(sym),
                             "symbol #" + llvm::Twine(out.index) + ": " +
                                 toString(name.takeError()));
       out.name = name->str();
@@ -190,8 +190,8 @@ template <typename ELFT> llvm::Error File::load() {
       out.offset = rel.r_offset;
       out.symbol = rel.getSymbol(false);
       out.type = rel.getType(false);
-      uint64_t entryOffset =
-          shdr.sh_offset + (&rel - rels->begin()) * sizeof(rel);
+      // Offsets in messages are within the named section, as everywhere.
+      uint64_t entryOffset = (&rel - rels->begin()) * sizeof(rel);
       if (out.symbol >= symbols_.size())
         return sectionError(sections_[index].name, entryOffset,
                             "relocation against symbol #" +

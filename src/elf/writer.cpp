@@ -116,6 +116,32 @@ llvm::Expected<std::vector<uint8_t>> writeObject(const OutObject &object) {
         object.symbols[i].binding == STB_LOCAL)
       return makeError("internal: local symbol '" + object.symbols[i].name +
                        "' after a global one");
+  // Indices are the caller's; a wrong one would otherwise throw (sections.at)
+  // or give an object that readers, ours included, reject.
+  const size_t nSections = object.sections.size();
+  for (const OutSymbol &sym : object.symbols)
+    if (sym.shndx > nSections && sym.shndx < SHN_LORESERVE)
+      return makeError("internal: symbol '" + sym.name + "' in section " +
+                       llvm::Twine(sym.shndx) + " past the last section " +
+                       llvm::Twine(uint64_t(nSections)));
+  for (const auto &[target, rels] : object.relocations) {
+    if (target >= nSections)
+      return makeError("internal: relocation target section index " +
+                       llvm::Twine(uint64_t(target)) + " out of range (" +
+                       llvm::Twine(uint64_t(nSections)) + " sections)");
+    const OutSection &sec = object.sections[target];
+    for (const OutRel &rel : rels) {
+      if (rel.symbol > object.symbols.size())
+        return makeError("internal: relocation in '.rel" + sec.name +
+                         "' refers to symbol index " + llvm::Twine(rel.symbol) +
+                         " past the last symbol " +
+                         llvm::Twine(uint64_t(object.symbols.size())));
+      if (sec.type != SHT_NOBITS && rel.offset >= sec.bytes.size())
+        return makeError("internal: relocation offset " + hex(rel.offset) +
+                         " outside section '" + sec.name + "' (size " +
+                         hex(sec.bytes.size()) + ")");
+    }
+  }
 
   int fd = memfd_create("bpfcompat-out", MFD_CLOEXEC);
   if (fd < 0)
@@ -233,6 +259,12 @@ llvm::Expected<std::vector<uint8_t>> writeObject(const OutObject &object) {
 
 llvm::Error writeFileAtomically(llvm::StringRef path,
                                 llvm::ArrayRef<uint8_t> bytes) {
+  // rename() would replace a device or a directory entry of another kind;
+  // only regular files are ever replaced.
+  struct stat existing;
+  if (::lstat(path.str().c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
+    return makeError(path + ": refusing to replace a file that is not a "
+                            "regular file");
   std::string tmp = (path + ".tmp.XXXXXX").str();
   int fd = mkstemp(tmp.data());
   if (fd < 0)

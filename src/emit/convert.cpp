@@ -137,8 +137,25 @@ std::string Converter::outputSectionName(const ir::Program &prog) {
   // tc forces the program type from its command line and selects programs by
   // section name: keeping the names keeps users' `tc ... sec NAME` working
   // (including `sec 42/0` for graft), and libbpf opens any name.
-  if (options_.consumer == Consumer::Tc)
-    return prog.section;
+  if (options_.consumer == Consumer::Tc) {
+    // graft selects by section only: a tail-call target sharing its section
+    // with other programs gets one of its own.
+    size_t inSection = std::count_if(
+        in_.programs.begin(), in_.programs.end(), [&](const ir::Program &p) {
+          return !p.subprogram && p.section == prog.section;
+        });
+    bool slotTarget =
+        std::any_of(in_.maps.begin(), in_.maps.end(), [&](const ir::Map &map) {
+          return map.shape.type == BPF_MAP_TYPE_PROG_ARRAY &&
+                 std::any_of(map.slots.begin(), map.slots.end(),
+                             [&](const ir::Slot &slot) {
+                               return slot.target == prog.name;
+                             });
+        });
+    return slotTarget && inSection > 1
+               ? prog.section + "/" + kernelSafeName(prog.name)
+               : prog.section;
+  }
   const SectionType &type = prog.type;
   if (type.canonical.empty()) {
     loss("program-type-unknown", prog.name,
@@ -314,11 +331,13 @@ void Converter::planMaps() {
   for (const ir::Map &map : in_.maps)
     if (std::string root = pinRootOf(map); !root.empty())
       roots.insert(root);
-  if (options_.consumer == Consumer::Tc)
-    roots.insert(options_.bpffs + "/tc/globals");
-  report_.pinRoot = options_.pinRoot
-                        ? *options_.pinRoot
-                        : (roots.empty() ? options_.bpffs : *roots.begin());
+  // tc on libbpf always pins under <bpffs>/tc/globals.
+  if (options_.pinRoot)
+    report_.pinRoot = *options_.pinRoot;
+  else if (options_.consumer == Consumer::Tc)
+    report_.pinRoot = options_.bpffs + "/tc/globals";
+  else
+    report_.pinRoot = roots.empty() ? options_.bpffs : *roots.begin();
 
   std::set<std::string> taken;
   for (const ir::Map &map : in_.maps) {
@@ -329,7 +348,7 @@ void Converter::planMaps() {
     if (planned.name != map.name)
       change("map-renamed", map.name,
              "map '" + map.name + "' is named '" + planned.name + "'");
-    if (in_.verdict.convention != ir::Convention::Libbpf)
+    if (map.origin.section != ".maps")
       change("map-to-btf", map.name,
              "legacy definition re-encoded as a BTF-defined map in .maps");
     std::string path = report_.pinRoot + "/" + planned.name;
@@ -388,9 +407,9 @@ void Converter::planMaps() {
            "call bpf_map__set_pin_path() with the path the Go code used");
       break;
     case ir::PinKind::GobpfObject:
-      change("gobpf-pin-object-dropped", map.name,
-             "gobpf never implemented PIN_OBJECT_NS (loading failed); not "
-             "pinned");
+      loss("gobpf-pin-object-dropped", map.name,
+           "gobpf never implemented PIN_OBJECT_NS (loading failed); not "
+           "pinned");
       break;
     }
     if (!map.extras.unknownTail.empty())
@@ -432,8 +451,7 @@ void Converter::planMaps() {
           (isMapInMap(map.shape.type) && hasTemplate) || programSlots;
       for (const ir::Slot &slot : map.slots)
         planned.slotCount = std::max(planned.slotCount, slot.index + 1);
-      if (!map.slots.empty() &&
-          in_.verdict.convention != ir::Convention::Libbpf)
+      if (!map.slots.empty() && map.origin.section != ".maps")
         change(progArray ? "tail-calls-to-values" : "map-in-map-to-values",
                map.name,
                std::to_string(map.slots.size()) +
@@ -567,8 +585,7 @@ llvm::Error Converter::buildBtf() {
         }
     btf_ = btf::Builder::fromExisting(old, dropRoots, keepRoots);
     for (const ir::Map &map : in_.maps)
-      if (map.shape.btfKeyTypeId &&
-          in_.verdict.convention != ir::Convention::Libbpf)
+      if (map.shape.btfKeyTypeId && map.origin.section != ".maps")
         change("kv-pair-to-btf", map.name,
                "BPF_ANNOTATE_KV_PAIR key/value types become __type(key/value)");
   } else {
@@ -585,7 +602,8 @@ llvm::Error Converter::buildBtf() {
   uint64_t offset = 0;
   for (PlannedMap &pm : maps_) {
     uint32_t structId = mapDefinitionType(pm.map->shape, false, &pm);
-    const btf::Type *def = btf_->type(structId);
+    // A copy: adding types below may move the builder's storage.
+    uint32_t structSize = btf_->type(structId)->size;
     btf::Type var;
     var.kind = btf::Kind::Var;
     var.name = pm.name;
@@ -593,8 +611,8 @@ llvm::Error Converter::buildBtf() {
     var.linkage = 1; // global allocated, as libbpf requires
     uint32_t varId = btf_->add(std::move(var));
     pm.offset = offset;
-    pm.valuesOffset = offset + def->size;
-    pm.size = def->size + uint64_t(pm.slotCount) * 8;
+    pm.valuesOffset = offset + structSize;
+    pm.size = structSize + uint64_t(pm.slotCount) * 8;
     datasec.secinfos.push_back({varId, uint32_t(pm.offset), uint32_t(pm.size)});
     offset += pm.size;
   }
@@ -842,14 +860,28 @@ llvm::Expected<Result> Converter::run() {
   report_.input = in_.path;
   report_.source = in_.verdict.convention;
   report_.consumer = options_.consumer;
-  for (const ir::Diagnostic &d : in_.diagnostics)
+  for (const ir::Diagnostic &d : in_.diagnostics) {
     if (d.severity != ir::Severity::Note)
       report_.sourceDiagnostics.push_back(d);
+    // What the reader saw but the IR (and so the output) does not carry.
+    if (d.severity == ir::Severity::Error)
+      loss("source-refused", d.subject,
+           "the source's own loader refuses it (" + d.code + "): " + d.message,
+           "the output drops what made it invalid; check it is what you "
+           "meant");
+    else if (d.code == "btf-map-unknown-field")
+      loss("map-field-dropped", d.subject, d.message);
+    else if (d.code == "section-ignored")
+      loss("section-dropped", d.subject, d.message);
+  }
   for (const ir::Program &prog : in_.programs)
     for (const std::string &lost : prog.type.lost)
       loss("perf-not-expressible", prog.name,
            lost + " has no libbpf 1.x equivalent",
-           "rewrite the program to read its arguments itself (BPF_KPROBE)");
+           llvm::StringRef(lost).startswith("perf probe arguments")
+               ? "rewrite the program to read its arguments itself "
+                 "(BPF_KPROBE)"
+               : "none possible: libbpf attaches by function name only");
 
   planPrograms();
   planMaps();

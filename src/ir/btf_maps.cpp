@@ -272,7 +272,10 @@ llvm::Error readBtfMaps(const elf::File &file, ir::Object &object) {
                           "map '" + var->name + "' definition of " +
                               llvm::Twine(def->size) +
                               " bytes runs past the section end");
-    llvm::ArrayRef<uint8_t> bytes = mapsSec->data.slice(offset, def->size);
+    // A SHT_NOBITS `.maps` has no file bytes: all zero, as libbpf reads it.
+    llvm::ArrayRef<uint8_t> bytes;
+    if (mapsSec->data.size() == mapsSec->size)
+      bytes = mapsSec->data.slice(offset, def->size);
     if (std::any_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b; }))
       object.diag(ir::Severity::Error, "btf-map-nonzero",
                   "map '" + var->name +

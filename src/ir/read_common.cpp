@@ -271,10 +271,11 @@ std::string functionNameAt(const elf::File &file, const elf::Section &sec,
 }
 
 llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
-                               const elf::Section &sec, const elf::Rel &rel,
+                               const elf::Section &sec,
+                               const elf::Section &relSec, const elf::Rel &rel,
                                uint64_t entryOffset) {
   auto fail = [&](const llvm::Twine &msg) {
-    return sectionError(".rel" + sec.name, entryOffset,
+    return sectionError(relSec.name, entryOffset,
                         "relocation at " + sec.name + "+" + hex(rel.offset) +
                             ": " + msg);
   };
@@ -310,9 +311,13 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
     return llvm::Error::success();
   }
   const elf::Section *symSec = file.section(sym.shndx);
-  if (!symSec || sym.shndx >= elf::kShnLoreserve)
+  if (sym.shndx >= elf::kShnLoreserve)
     return fail("symbol '" + sym.name + "' is in special section " +
                 hex(sym.shndx) + "; forgot to initialize a global variable?");
+  if (!symSec)
+    return fail("symbol '" + sym.name + "' is in section index " +
+                llvm::Twine(sym.shndx) + ", which does not exist (" +
+                llvm::Twine(file.sections().size()) + " sections)");
 
   // Static symbols arrive as the section symbol with the offset in imm.
   uint64_t symOffset = sym.value;
@@ -388,10 +393,32 @@ std::vector<ir::Insn> decodeInsns(const elf::File &file,
   return insns;
 }
 
+// Allocated sections no part of the IR describes (struct_ops, arenas, ...)
+// are reported rather than dropped in silence.
+void reportIgnoredSections(const elf::File &file, ir::Object &object) {
+  std::vector<const elf::Section *> legacy = findLegacyMapSections(file);
+  for (const elf::Section &sec : file.sections()) {
+    llvm::StringRef name = sec.name;
+    ir::DataKind kind;
+    bool known = !(sec.flags & elf::kShfAlloc) || sec.isExec() ||
+                 isDataSectionName(name, kind) || name == "license" ||
+                 name == "version" || name == "maps" || name == ".maps" ||
+                 name.startswith("maps/") || name.startswith(".maps.") ||
+                 (sec.type == elf::kShtProgbits && sec.size == 0) ||
+                 std::find(legacy.begin(), legacy.end(), &sec) != legacy.end();
+    if (!known)
+      object.diag(ir::Severity::Warning, "section-ignored",
+                  "section '" + sec.name + "' (" + std::to_string(sec.size) +
+                      " bytes) is not understood and not carried over",
+                  sec.name, ir::Location{sec.name, 0});
+  }
+}
+
 llvm::Error readCommon(const elf::File &file, ir::Object &object) {
   if (llvm::Error err = readLicenseAndVersion(file, object))
     return err;
   readDataSections(file, object);
+  reportIgnoredSections(file, object);
   return readBtfSections(file, object);
 }
 
@@ -411,14 +438,26 @@ llvm::Error discoverPrograms(const elf::File &file, ir::Object &object,
 }
 
 llvm::Error collectRelocations(const elf::File &file, ir::Object &object) {
-  for (const elf::Section *relSec : file.relocationSections()) {
-    const elf::Section &target = *file.section(relSec->info);
+  std::vector<const elf::Section *> relSecs = file.relocationSections();
+  for (size_t r = 0; r < relSecs.size(); ++r) {
+    const elf::Section &relSec = *relSecs[r];
+    const elf::Section &target = *file.section(relSec.info);
     if (!target.isExec())
       continue;
+    // relocationsFor() joins every SHT_REL section aimed at `target`, in
+    // section order: take only this section's entries, so none is read
+    // twice and messages name the right section and offset.
     std::vector<elf::Rel> rels = file.relocationsFor(target.index);
-    for (size_t i = 0; i < rels.size(); ++i)
-      if (llvm::Error err = classifyRelocation(file, object, target, rels[i],
-                                               relSec->offset + i * 16))
+    size_t first = 0;
+    for (size_t k = 0; k < r; ++k)
+      if (relSecs[k]->info == relSec.info)
+        first += relSecs[k]->size / 16;
+    size_t count = first < rels.size()
+                       ? std::min<size_t>(relSec.size / 16, rels.size() - first)
+                       : 0;
+    for (size_t i = 0; i < count; ++i)
+      if (llvm::Error err = classifyRelocation(file, object, target, relSec,
+                                               rels[first + i], i * 16))
         return err;
   }
   for (ir::Program &prog : object.programs)
@@ -446,8 +485,9 @@ void typePrograms(ir::Object &object, llvm::ArrayRef<SectionRules> rules) {
     }
     if (type->sloppy)
       object.diag(ir::Severity::Note, "legacy-section-name",
-                  "section '" + prog.section + "' is accepted only by a " +
-                      "legacy prefix rule; libbpf 1.x spelling is '" +
+                  "section '" + prog.section +
+                      "' is a legacy spelling libbpf 1.x rejects or types "
+                      "differently; its libbpf 1.x spelling is '" +
                       type->canonical + "'",
                   prog.name, ir::Location{prog.section, prog.sectionOffset});
     prog.type = std::move(*type);

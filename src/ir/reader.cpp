@@ -112,6 +112,10 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
         object.verdict.candidates.begin(),
         {object.verdict.convention, object.verdict.score});
     object.verdict.convention = *options.convention;
+    object.verdict.score = 0;
+    for (const auto &[convention, score] : object.verdict.candidates)
+      if (convention == *options.convention)
+        object.verdict.score = score;
     object.verdict.evidence = {"chosen with --convention"};
     object.verdict.forced = true;
   }
@@ -132,8 +136,16 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
       return err;
     return format.finish(file, object);
   };
-  if (llvm::Error err = run())
+  if (llvm::Error err = run()) {
+    // No convention claimed the object because its legacy map array is
+    // unreadable; that, not the missing maps it leads to, is the cause.
+    if (!object.verdict.forced && object.verdict.score == 0)
+      for (auto it = facts.legacyArrays.rbegin();
+           it != facts.legacyArrays.rend(); ++it)
+        if (!it->error.empty())
+          err = llvm::joinErrors(makeError(it->error), std::move(err));
     return prefixError(std::move(err), file.path());
+  }
   return object;
 }
 

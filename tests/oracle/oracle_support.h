@@ -21,6 +21,9 @@ struct ObjectCase {
   bool bigEndian = false;
 };
 
+// gtest prints parameters in test names and logs; the name says it all.
+inline void PrintTo(const ObjectCase &c, std::ostream *os) { *os << c.name; }
+
 // Corpus objects, cilium/ebpf testdata and libxdp objects, sorted by name.
 std::vector<ObjectCase> allObjects();
 std::string caseName(const ::testing::TestParamInfo<ObjectCase> &info);

@@ -1,0 +1,52 @@
+// Linking one program for loading: the entry program's instructions with
+// every subprogram it reaches appended once, calls and function addresses
+// re-pointed, and BTF func/line info for the result. Pure: no kernel.
+#pragma once
+
+#include "bpfcompat/ir.h"
+
+#include <llvm/Support/Error.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace bpfcompat::link {
+
+// A relocation that still needs a kernel object (map fd, BTF id), with its
+// instruction index in the linked program.
+struct Pending {
+  uint32_t insn = 0;
+  const ir::Relocation *relocation = nullptr;
+};
+
+struct FuncInfo {
+  uint32_t insn = 0;
+  uint32_t typeId = 0; // in the object's BTF
+};
+
+struct LineInfo {
+  uint32_t insn = 0;
+  std::string fileName;
+  std::string line;
+  uint32_t lineNum = 0;
+  uint32_t column = 0;
+};
+
+struct LinkedProgram {
+  const ir::Program *entry = nullptr;
+  std::vector<ir::Insn> insns;
+  std::vector<Pending> pending;   // MapFd, MapValue, ExternVar, Kfunc
+  std::vector<FuncInfo> funcInfo; // sorted, first at insn 0 when present
+  std::vector<LineInfo> lineInfo; // sorted by insn
+  std::vector<const ir::Program *> subprograms; // in append order
+};
+
+// Links `entry` (not a subprogram) of `object`. Calls and BPF_PSEUDO_FUNC
+// loads into .text (or into another section, as cilium/ebpf allows) are
+// resolved by appending the callee; errors name the program, the instruction
+// and the target. Programs with CO-RE relocations fail with a clear
+// "needs CO-RE" error until CO-RE support lands.
+llvm::Expected<LinkedProgram> linkProgram(const ir::Object &object,
+                                          const ir::Program &entry);
+
+} // namespace bpfcompat::link

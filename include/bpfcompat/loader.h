@@ -1,0 +1,70 @@
+// Our loader: loads an ir::Object into the kernel with the semantics of the
+// convention it was written for (pin paths, map-in-map, tail calls, typing),
+// with no libbpf object loader involved.
+//
+// Transactional: if anything fails, every fd opened is closed and every pin
+// and directory this load created is removed; pre-existing pins are reused
+// (when compatible) and never removed.
+#pragma once
+
+#include "bpfcompat/ir.h"
+#include "bpfcompat/kernel.h"
+
+#include <llvm/Support/Error.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bpfcompat::load {
+
+struct Options {
+  std::string pinRoot = "/sys/fs/bpf"; // libbpf LIBBPF_PIN_BY_NAME root
+  std::string bpffs = "/sys/fs/bpf";   // base of iproute2 and gobpf paths
+  std::string iproute2PinningFile = "/etc/iproute2/bpf_pinning";
+  // gobpf PIN_CUSTOM_NS paths (relative to bpffs) by map name: gobpf took
+  // them from Go code, so they must be given.
+  std::map<std::string, std::string> gobpfCustomPaths;
+  std::map<std::string, uint32_t> maxEntries; // --map-size NAME=N
+  std::string pinProgs;     // pin every program as <dir>/<name> when set
+  bool verifierLog = false; // keep the verifier log of every program
+};
+
+struct LoadedMap {
+  std::string name;
+  kern::Fd fd;
+  uint32_t id = 0;
+  std::string pinPath;   // "" when not pinned
+  bool reused = false;   // an existing pin was opened
+  bool internal = false; // a data section (.data, .rodata, .bss, .kconfig)
+};
+
+struct LoadedProgram {
+  std::string name;
+  std::string section;
+  kern::Fd fd;
+  uint32_t id = 0;
+  std::string pinPath;
+  std::string verifierLog;
+};
+
+// Everything one load created. Destroying it closes the fds; pins stay.
+struct Collection {
+  std::vector<LoadedMap> maps;
+  std::vector<LoadedProgram> programs;
+  std::vector<std::string> createdPaths; // pins and directories, in order
+  std::vector<std::string> notes;        // non-fatal decisions, for people
+
+  const LoadedMap *map(llvm::StringRef name) const;
+  const LoadedProgram *program(llvm::StringRef name) const;
+};
+
+llvm::Expected<Collection> loadObject(const ir::Object &object,
+                                      const Options &options,
+                                      kern::Kernel &kernel);
+
+// Where a map of `object` is pinned under `options`, "" when it is not.
+llvm::Expected<std::string>
+pinPath(const ir::Map &map, const ir::Object &object, const Options &options);
+
+} // namespace bpfcompat::load

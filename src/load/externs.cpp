@@ -1,0 +1,172 @@
+#include "externs.h"
+
+#include "bpfcompat/btf.h"
+#include "bpfcompat/error.h"
+#include "bpfcompat/kernel.h"
+
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <fstream>
+#include <optional>
+#include <sys/utsname.h>
+#include <zlib.h>
+
+namespace bpfcompat::load {
+
+namespace {
+
+std::string readKernelConfig() {
+  if (gzFile gz = gzopen("/proc/config.gz", "rb")) {
+    std::string text;
+    char buf[65536];
+    int n;
+    while ((n = gzread(gz, buf, sizeof(buf))) > 0)
+      text.append(buf, size_t(n));
+    gzclose(gz);
+    return text;
+  }
+  utsname u;
+  if (uname(&u) != 0)
+    return "";
+  std::ifstream in(std::string("/boot/config-") + u.release);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// CONFIG_X=y|m|n|number; strings are not supported as values.
+std::optional<int64_t> configValue(llvm::StringRef config,
+                                   llvm::StringRef name) {
+  llvm::SmallVector<llvm::StringRef, 0> lines;
+  config.split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    if (!line.consume_front(name) || !line.consume_front("="))
+      continue;
+    if (line == "y")
+      return 1;
+    if (line == "m")
+      return 2;
+    if (line == "n")
+      return 0;
+    long long value;
+    if (!line.getAsInteger(0, value))
+      return value;
+  }
+  return std::nullopt;
+}
+
+// vmlinux BTF, parsed once per process.
+llvm::Expected<const btf::Btf *> vmlinuxBtf() {
+  static std::optional<btf::Btf> cached;
+  static std::string failure;
+  if (!cached && failure.empty()) {
+    auto buffer = llvm::MemoryBuffer::getFile("/sys/kernel/btf/vmlinux",
+                                              /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      failure = "/sys/kernel/btf/vmlinux: " + buffer.getError().message();
+    else {
+      auto parsed = btf::Btf::parse(
+          llvm::ArrayRef<uint8_t>(
+              reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
+              (*buffer)->getBufferSize()),
+          /*bigEndian=*/false);
+      if (!parsed)
+        failure =
+            "/sys/kernel/btf/vmlinux: " + llvm::toString(parsed.takeError());
+      else
+        cached = std::move(*parsed);
+    }
+  }
+  if (!cached)
+    return makeError(failure);
+  return &*cached;
+}
+
+std::optional<uint64_t> kallsymsAddress(llvm::StringRef name) {
+  std::ifstream in("/proc/kallsyms");
+  std::string address, type, symbol;
+  while (in >> address >> type >> symbol) {
+    in.ignore(1 << 20, '\n');
+    if (symbol == name) {
+      unsigned long long value;
+      if (llvm::StringRef(address).getAsInteger(16, value) || value == 0)
+        return std::nullopt; // hidden by kptr_restrict
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+llvm::Expected<KconfigMap> buildKconfig(const ir::Object &object,
+                                        const std::string &config) {
+  KconfigMap out;
+  std::string text;
+  bool haveText = false;
+  for (const ir::Extern &ext : object.externs) {
+    if (ext.kind != ir::Extern::Kind::Kconfig)
+      continue;
+    // Size from the extern's BTF VAR when present; 8 bytes otherwise, which
+    // holds any integer Kconfig value.
+    uint64_t size = 8;
+    if (object.btf)
+      if (const btf::Type *var =
+              object.btf->findByName(ext.name, btf::Kind::Var))
+        if (auto resolved = object.btf->resolveSize(var->type))
+          size = *resolved;
+        else
+          llvm::consumeError(resolved.takeError());
+    if (size == 0 || size > 8)
+      return makeError("kconfig extern '" + ext.name + "' of " +
+                       llvm::Twine(size) + " bytes is not an integer");
+    int64_t value = 0;
+    if (ext.name == "LINUX_KERNEL_VERSION") {
+      value = kern::runningKernelVersion();
+    } else {
+      if (!haveText) {
+        text = config.empty() ? readKernelConfig() : config;
+        haveText = true;
+      }
+      std::optional<int64_t> found = configValue(text, ext.name);
+      if (!found && !ext.weak)
+        return makeError("kconfig extern '" + ext.name +
+                         "' is not set in the running kernel's config "
+                         "(declare it __weak to default to 0)");
+      value = found.value_or(0);
+    }
+    uint32_t offset = uint32_t((out.value.size() + size - 1) / size * size);
+    out.value.resize(offset + size, 0);
+    // Host byte order: the map is read by programs on this machine.
+    std::memcpy(out.value.data() + offset, &value, size);
+    out.offsets[ext.name] = offset;
+  }
+  return out;
+}
+
+llvm::Expected<Ksym> resolveKsym(const ir::Extern &ext, bool typeless) {
+  Ksym out;
+  if (typeless && ext.kind == ir::Extern::Kind::KsymVar) {
+    std::optional<uint64_t> address = kallsymsAddress(ext.name);
+    if (!address)
+      return makeError("ksym '" + ext.name +
+                       "' has no visible address in /proc/kallsyms");
+    out.kind = Ksym::Kind::Address;
+    out.address = *address;
+    return out;
+  }
+  auto vmlinux = vmlinuxBtf();
+  if (!vmlinux)
+    return vmlinux.takeError();
+  bool kfunc = ext.kind == ir::Extern::Kind::Kfunc;
+  const btf::Type *t = (*vmlinux)->findByName(ext.name, kfunc ? btf::Kind::Func
+                                                              : btf::Kind::Var);
+  if (!t)
+    return makeError(std::string(kfunc ? "kfunc" : "ksym") + " '" + ext.name +
+                     "' is not in the running kernel's BTF");
+  out.kind = kfunc ? Ksym::Kind::Kfunc : Ksym::Kind::BtfVar;
+  out.btfId = t->id;
+  return out;
+}
+
+} // namespace bpfcompat::load
