@@ -43,12 +43,17 @@ public:
   std::error_code convertToErrorCode() const override;
   int errnum() const { return errno_; }
   const std::string &verifierLog() const { return log_; }
+  const std::string &what() const { return what_; }
 
 private:
   std::string what_;
   int errno_;
   std::string log_;
 };
+
+// Like bpfcompat::prefixError, but a KernelError stays one (keeping its errno
+// and verifier log) so callers can still show the log.
+llvm::Error withContext(llvm::Error err, const llvm::Twine &prefix);
 
 class Kernel {
 public:

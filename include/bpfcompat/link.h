@@ -35,9 +35,12 @@ struct LineInfo {
 struct LinkedProgram {
   const ir::Program *entry = nullptr;
   std::vector<ir::Insn> insns;
-  std::vector<Pending> pending;   // MapFd, MapValue, ExternVar, Kfunc
-  std::vector<FuncInfo> funcInfo; // sorted, first at insn 0 when present
-  std::vector<LineInfo> lineInfo; // sorted by insn
+  std::vector<Pending> pending; // MapFd, MapValue, ExternVar, Kfunc
+  // Both empty when the kernel would refuse them: func_info needs exactly one
+  // record at each function start (so the first at insn 0), line_info one at
+  // each function start and strictly increasing offsets.
+  std::vector<FuncInfo> funcInfo;               // sorted
+  std::vector<LineInfo> lineInfo;               // sorted by insn
   std::vector<const ir::Program *> subprograms; // in append order
 };
 

@@ -9,9 +9,9 @@ namespace bpfcompat::btf {
 
 namespace {
 
-// Every type id a type refers to.
-std::vector<uint32_t> references(const Type &t) {
-  std::vector<uint32_t> out;
+// Calls `visit` on every type id `t` refers to; `T` is Type or const Type,
+// so one switch serves both collecting and remapping references.
+template <typename T, typename F> void forEachReference(T &t, F visit) {
   switch (t.kind) {
   case Kind::Ptr:
   case Kind::Typedef:
@@ -22,66 +22,35 @@ std::vector<uint32_t> references(const Type &t) {
   case Kind::Var:
   case Kind::DeclTag:
   case Kind::TypeTag:
-    out.push_back(t.type);
+    visit(t.type);
     break;
   case Kind::FuncProto:
-    out.push_back(t.type);
-    for (const Member &m : t.members)
-      out.push_back(m.type);
+    visit(t.type);
+    for (auto &m : t.members)
+      visit(m.type);
     break;
   case Kind::Array:
-    out.push_back(t.arrayElemType);
-    out.push_back(t.arrayIndexType);
+    visit(t.arrayElemType);
+    visit(t.arrayIndexType);
     break;
   case Kind::Struct:
   case Kind::Union:
-    for (const Member &m : t.members)
-      out.push_back(m.type);
+    for (auto &m : t.members)
+      visit(m.type);
     break;
   case Kind::Datasec:
-    for (const VarSecinfo &s : t.secinfos)
-      out.push_back(s.type);
+    for (auto &s : t.secinfos)
+      visit(s.type);
     break;
   default:
     break;
   }
-  return out;
 }
 
-template <typename F> void forEachReference(Type &t, F remap) {
-  switch (t.kind) {
-  case Kind::Ptr:
-  case Kind::Typedef:
-  case Kind::Volatile:
-  case Kind::Const:
-  case Kind::Restrict:
-  case Kind::Func:
-  case Kind::Var:
-  case Kind::DeclTag:
-  case Kind::TypeTag:
-    remap(t.type);
-    break;
-  case Kind::FuncProto:
-    remap(t.type);
-    for (Member &m : t.members)
-      remap(m.type);
-    break;
-  case Kind::Array:
-    remap(t.arrayElemType);
-    remap(t.arrayIndexType);
-    break;
-  case Kind::Struct:
-  case Kind::Union:
-    for (Member &m : t.members)
-      remap(m.type);
-    break;
-  case Kind::Datasec:
-    for (VarSecinfo &s : t.secinfos)
-      remap(s.type);
-    break;
-  default:
-    break;
-  }
+std::vector<uint32_t> references(const Type &t) {
+  std::vector<uint32_t> out;
+  forEachReference(t, [&](uint32_t id) { out.push_back(id); });
+  return out;
 }
 
 class Writer {

@@ -110,13 +110,15 @@ llvm::Expected<KconfigMap> buildKconfig(const ir::Object &object,
     // Size from the extern's BTF VAR when present; 8 bytes otherwise, which
     // holds any integer Kconfig value.
     uint64_t size = 8;
-    if (object.btf)
+    if (object.btf) {
       if (const btf::Type *var =
-              object.btf->findByName(ext.name, btf::Kind::Var))
+              object.btf->findByName(ext.name, btf::Kind::Var)) {
         if (auto resolved = object.btf->resolveSize(var->type))
           size = *resolved;
         else
           llvm::consumeError(resolved.takeError());
+      }
+    }
     if (size == 0 || size > 8)
       return makeError("kconfig extern '" + ext.name + "' of " +
                        llvm::Twine(size) + " bytes is not an integer");

@@ -3,6 +3,8 @@
 // kernel hands out from the moment it is returned, so no error path leaks one.
 #include "bpfcompat/kernel.h"
 
+#include "bpfcompat/error.h"
+
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
@@ -412,6 +414,19 @@ llvm::Expected<TestRunResult> progTestRun(Kernel &k, int progFd,
   out.resize(std::min<size_t>(out.size(), attr.test.data_size_out));
   result.dataOut = std::move(out);
   return result;
+}
+
+llvm::Error withContext(llvm::Error err, const llvm::Twine &prefix) {
+  std::string p = prefix.str();
+  return llvm::handleErrors(
+      std::move(err),
+      [&](const KernelError &e) -> llvm::Error {
+        return llvm::make_error<KernelError>(p + ": " + e.what(), e.errnum(),
+                                             e.verifierLog());
+      },
+      [&](std::unique_ptr<llvm::ErrorInfoBase> e) {
+        return prefixError(llvm::Error(std::move(e)), p);
+      });
 }
 
 uint32_t runningKernelVersion() {

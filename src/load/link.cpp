@@ -221,10 +221,11 @@ llvm::Error Linker::checkCoRe() const {
 // The kernel accepts func_info only as exactly one record at the start of
 // every function (check_btf_func), and line_info only strictly increasing
 // with a record at every function start (check_btf_line); it rejects the
-// whole load otherwise. A set that cannot pass is dropped here instead, the
-// way libbpf skips .BTF.ext info missing for its main program; the kernel
-// then still names what it needs BTF for (e.g. "missing btf func_info" for
-// a BPF_PSEUDO_FUNC).
+// whole load otherwise. A set that cannot pass is dropped here instead, as
+// libbpf drops func/line info its main program has none of (libbpf fails
+// when only a subprogram lacks it; loading without is the better chance).
+// The kernel still names what it cannot do without, e.g. "missing btf
+// func_info" for a BPF_PSEUDO_FUNC.
 template <typename Record>
 bool fitsFunctions(const std::vector<Record> &records,
                    const std::vector<uint32_t> &starts, bool exactlyStarts) {

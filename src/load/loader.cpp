@@ -131,7 +131,7 @@ public:
           &Loader::createDataMaps, &Loader::loadPrograms, &Loader::wire,
           &Loader::pinPrograms})
       if (llvm::Error err = (this->*stage)())
-        return prefixError(std::move(err), obj_.path);
+        return kern::withContext(std::move(err), obj_.path);
     out_.createdPaths = tx_.commit();
     return std::move(out_);
   }
@@ -594,9 +594,9 @@ llvm::Error Loader::loadPrograms() {
     }
     auto loaded = kern::progLoad(k_, spec);
     if (!loaded)
-      return prefixError(loaded.takeError(), "program '" + prog.name +
-                                                 "' (section '" + prog.section +
-                                                 "')");
+      return kern::withContext(loaded.takeError(), "program '" + prog.name +
+                                                       "' (section '" +
+                                                       prog.section + "')");
     auto info = kern::progInfo(k_, loaded->fd.get());
     if (!info)
       return info.takeError();
