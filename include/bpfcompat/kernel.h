@@ -128,6 +128,25 @@ llvm::Expected<ProgInfo> progInfo(Kernel &k, int progFd, bool xlated = false);
 llvm::Error objPin(Kernel &k, int fd, const std::string &path);
 llvm::Expected<Fd> objGet(Kernel &k, const std::string &path);
 
+// BPF_LINK_CREATE. `target` is the target_fd or target_ifindex, as the
+// attach type wants; `name` describes the attach point for the error.
+struct LinkCreate {
+  int progFd = -1;
+  uint32_t target = 0;
+  uint32_t attachType = 0;
+  uint32_t flags = 0;
+  std::string name;
+};
+llvm::Expected<Fd> linkCreate(Kernel &k, const LinkCreate &spec);
+// BPF_RAW_TRACEPOINT_OPEN: the fd is a link (pinnable) since Linux 5.7.
+llvm::Expected<Fd> rawTracepointOpen(Kernel &k, int progFd,
+                                     const std::string &name);
+
+struct LinkInfo {
+  uint32_t type = 0, id = 0, progId = 0;
+};
+llvm::Expected<LinkInfo> linkInfo(Kernel &k, int linkFd);
+
 // BTF load; on failure retries with a log and puts it in the KernelError.
 llvm::Expected<Fd> btfLoad(Kernel &k, const std::vector<uint8_t> &btf);
 

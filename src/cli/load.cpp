@@ -1,12 +1,18 @@
 // `bpfcompat load` and `unload`: our loader from the command line.
 // Persistence is through pins (maps by their convention, programs with
-// --pin-progs); a record of everything created lets `unload` remove exactly
-// that, never pins that existed before.
+// --pin-progs, links of --attach); a record of everything created lets
+// `unload` remove exactly that, never pins that existed before.
+//
+// Load and attach form one transaction: the loader commits its pins when it
+// returns, so if an attach fails, everything the load created and every link
+// pinned so far is removed here, and the command leaves nothing behind.
+#include "bpfcompat/attach.h"
 #include "bpfcompat/document.h"
 #include "bpfcompat/elf_writer.h"
 #include "bpfcompat/error.h"
 #include "bpfcompat/link.h"
 #include "bpfcompat/loader.h"
+#include "bpfcompat/names.h"
 #include "bpfcompat/reader.h"
 
 #include <llvm/ADT/StringExtras.h>
@@ -15,6 +21,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <sys/stat.h>
 
@@ -45,11 +52,145 @@ llvm::Error parseAssignments(const std::vector<std::string> &values,
   return llvm::Error::success();
 }
 
+// One --attach: the program (by IR name) and where it goes.
+struct Attachment {
+  const ir::Program *program;
+  attach::Request request;
+};
+
+// An attachment made, for the output and the record.
+struct LinkMade {
+  std::string program;
+  std::string what;
+  uint32_t id = 0;
+  std::string pin;
+};
+
+// Reads every --attach SPEC (PROGRAM=KIND[:ARG], or KIND[:ARG] when the
+// object has one program) with --dev, --netns and --cgroup, before anything
+// is loaded, so a mistake in them costs nothing.
+llvm::Expected<std::vector<Attachment>>
+parseAttachments(const Args &args, const ir::Object &object) {
+  std::vector<const ir::Program *> entries;
+  for (const ir::Program &prog : object.programs)
+    if (!prog.subprogram)
+      entries.push_back(&prog);
+  std::vector<Attachment> out;
+  auto specs = args.all.find("attach");
+  if (specs == args.all.end())
+    return out;
+  for (const std::string &spec : specs->second) {
+    auto [name, kind] = llvm::StringRef(spec).split('=');
+    const ir::Program *program = nullptr;
+    if (spec.find('=') != std::string::npos && !name.contains(':')) {
+      program = object.findProgram(name);
+      if (!program || program->subprogram)
+        return makeError("--attach " + spec + ": no program '" + name +
+                         "' in " + object.path);
+    } else if (entries.size() == 1) {
+      program = entries.front();
+      kind = spec;
+    } else {
+      return makeError("--attach " + spec + ": " + object.path + " has " +
+                       llvm::Twine(entries.size()) +
+                       " programs; name one as PROGRAM=KIND");
+    }
+    auto request = attach::parseRequest(*program, kind);
+    if (!request)
+      return prefixError(request.takeError(), "--attach " + spec);
+    bool onDevice =
+        request->kind == attach::Kind::Tc || request->kind == attach::Kind::Xdp;
+    request->device = args.value("dev").value_or("");
+    request->netns = args.value("netns").value_or("");
+    request->cgroup = args.value("cgroup").value_or("");
+    if (onDevice && request->device.empty())
+      return makeError("--attach " + spec + " needs --dev IFACE");
+    if (request->kind == attach::Kind::Cgroup && request->cgroup.empty())
+      return makeError("--attach " + spec + " needs --cgroup PATH");
+    out.push_back({program, std::move(*request)});
+  }
+  return out;
+}
+
+// Creates `dir` and missing parents, appending each to `created`.
+llvm::Error makeDirs(kern::Kernel &k, llvm::StringRef dir,
+                     std::vector<std::string> &created) {
+  if (dir.empty() || dir == "/")
+    return llvm::Error::success();
+  if (llvm::Error err = makeDirs(k, llvm::sys::path::parent_path(dir), created))
+    return err;
+  int rc = k.mkdir(dir.str(), 0700);
+  if (rc == 0)
+    created.push_back(dir.str());
+  else if (rc != -EEXIST)
+    return llvm::make_error<kern::KernelError>("mkdir '" + dir.str() + "'",
+                                               -rc);
+  return llvm::Error::success();
+}
+
+// Attaches and pins each link as <dir>/link_<program> ("-2", "-3", ... for
+// further links of the same program: bpffs refuses names with '.', and
+// kernelSafeName never makes a '-'), appending the pins to
+// loaded.createdPaths. The pins keep the links, so `links` closing detaches
+// nothing once this succeeds.
+llvm::Error attachAll(kern::Kernel &k, const std::vector<Attachment> &todo,
+                      const std::string &dir, load::Collection &loaded,
+                      std::vector<LinkMade> &made) {
+  if (todo.empty())
+    return llvm::Error::success();
+  if (llvm::Error err = makeDirs(k, dir, loaded.createdPaths))
+    return err;
+  std::map<std::string, unsigned> perProgram;
+  for (const Attachment &a : todo) {
+    const load::LoadedProgram *prog = loaded.program(a.program->name);
+    std::string what = attach::describe(a.request);
+    if (!prog)
+      return makeError("cannot attach '" + a.program->name +
+                       "': it was not loaded");
+    auto link = attach::attach(k, prog->fd.get(), *a.program, a.request);
+    if (!link)
+      return prefixError(link.takeError(),
+                         "attach '" + prog->name + "' (" + what + ")");
+    auto info = kern::linkInfo(k, link->get());
+    if (!info)
+      return info.takeError();
+    unsigned n = ++perProgram[prog->name];
+    std::string pin = dir + "/link_" + kernelSafeName(prog->name) +
+                      (n > 1 ? "-" + std::to_string(n) : "");
+    if (llvm::Error err = kern::objPin(k, link->get(), pin))
+      return err;
+    loaded.createdPaths.push_back(pin);
+    made.push_back({prog->name, what, info->id, pin});
+  }
+  return llvm::Error::success();
+}
+
+// Removes `paths` newest first, skipping what is gone or no longer empty.
+int removeCreated(kern::Kernel &k, const std::vector<std::string> &paths) {
+  int status = kExitOk;
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    struct stat st;
+    if (::lstat(it->c_str(), &st) != 0)
+      continue; // already gone
+    int rc = S_ISDIR(st.st_mode) ? k.rmdir(*it) : k.unlink(*it);
+    if (rc == -ENOTEMPTY)
+      continue; // something else lives there now; keep it
+    if (rc != 0) {
+      std::cerr << "bpfcompat: error: cannot remove " << *it << ": "
+                << std::strerror(-rc) << "\n";
+      status = kExitFailed;
+    } else {
+      std::cout << "removed " << *it << "\n";
+    }
+  }
+  return status;
+}
+
 llvm::Error writeRecord(const std::string &path, const ir::Object &object,
-                        const load::Collection &loaded) {
-  doc::Array created, maps, programs;
-  for (const std::string &p : loaded.createdPaths)
-    created.push_back(p);
+                        const load::Collection &loaded,
+                        const std::vector<LinkMade> &made) {
+  doc::Array created(loaded.createdPaths.begin(), loaded.createdPaths.end());
+  doc::Array maps, programs, links;
   for (const load::LoadedMap &m : loaded.maps)
     maps.push_back(doc::Object{{"name", m.name},
                                {"id", m.id},
@@ -58,19 +199,25 @@ llvm::Error writeRecord(const std::string &path, const ir::Object &object,
   for (const load::LoadedProgram &p : loaded.programs)
     programs.push_back(
         doc::Object{{"name", p.name}, {"id", p.id}, {"pin", p.pinPath}});
-  std::string text =
-      doc::toJson(doc::Object{{"object", object.path},
-                              {"sha1", object.sha1},
-                              {"created", std::move(created)},
-                              {"maps", std::move(maps)},
-                              {"programs", std::move(programs)}});
+  for (const LinkMade &l : made)
+    links.push_back(doc::Object{{"program", l.program},
+                                {"attach", l.what},
+                                {"id", l.id},
+                                {"pin", l.pin}});
+  std::string text = doc::toJson(doc::Object{{"object", object.path},
+                                             {"sha1", object.sha1},
+                                             {"created", std::move(created)},
+                                             {"maps", std::move(maps)},
+                                             {"programs", std::move(programs)},
+                                             {"links", std::move(links)}});
   ::mkdir(llvm::sys::path::parent_path(path).str().c_str(), 0700);
   return elf::writeFileAtomically(
       path, llvm::ArrayRef<uint8_t>(
                 reinterpret_cast<const uint8_t *>(text.data()), text.size()));
 }
 
-void printPlan(const ir::Object &object, const load::Options &options) {
+void printPlan(const ir::Object &object, const load::Options &options,
+               const std::vector<Attachment> &attachments) {
   std::cout << object.path << ": dry run, nothing loaded ("
             << ir::conventionName(object.verdict.convention) << ")\n";
   for (const ir::Map &map : object.maps) {
@@ -94,13 +241,17 @@ void printPlan(const ir::Object &object, const load::Options &options) {
       std::cout << " " << linked->insns.size() << " insns";
     std::cout << "\n";
   }
+  for (const Attachment &a : attachments)
+    std::cout << "  attach " << a.program->name << " "
+              << attach::describe(a.request) << "\n";
 }
 
 } // namespace
 
 int runLoad(const std::vector<std::string> &argv) {
   OptionSpec spec{{"convention", "pin-root", "bpffs", "pin-progs", "map-size",
-                   "gobpf-pin", "iproute2-pinning", "verifier-log", "record"},
+                   "gobpf-pin", "iproute2-pinning", "verifier-log", "record",
+                   "attach", "dev", "netns", "cgroup", "pin-links"},
                   {"dry-run"}};
   auto args = parseArgs(argv, spec);
   if (!args || args->positional.size() != 1) {
@@ -110,7 +261,11 @@ int runLoad(const std::vector<std::string> &argv) {
               << "\nusage: bpfcompat load OBJ [--convention NAME] [--pin-root "
                  "DIR] [--bpffs DIR] [--pin-progs DIR] [--map-size NAME=N]... "
                  "[--gobpf-pin NAME=PATH]... [--iproute2-pinning FILE] "
-                 "[--verifier-log FILE] [--record FILE] [--dry-run]\n";
+                 "[--verifier-log FILE] [--record FILE] [--dry-run]\n"
+                 "       [--attach [PROGRAM=]KIND[:ARG]]... [--dev IFACE] "
+                 "[--netns NAME] [--cgroup PATH] [--pin-links DIR]\n"
+                 "  KIND: tc:ingress|tc:egress|xdp[:generic]|tracepoint|raw_tp|"
+                 "kprobe|kretprobe|uprobe|uretprobe|cgroup|auto\n";
     return kExitUsage;
   }
   load::Options options;
@@ -156,11 +311,26 @@ int runLoad(const std::vector<std::string> &argv) {
               << "\n";
     return kExitFailed;
   }
+  auto attachments = parseAttachments(*args, *object);
+  if (!attachments) {
+    std::cerr << "bpfcompat load: " << llvm::toString(attachments.takeError())
+              << "\n";
+    return kExitUsage;
+  }
+  // Links are pinned next to the programs unless told otherwise: an unpinned
+  // link would detach when this command exits.
+  std::string linkDir = args->value("pin-links").value_or(options.pinProgs);
+  if (!attachments->empty() && linkDir.empty()) {
+    std::cerr << "bpfcompat load: --attach needs --pin-links DIR or "
+                 "--pin-progs DIR\n";
+    return kExitUsage;
+  }
   if (args->flag("dry-run")) {
-    printPlan(*object, options);
+    printPlan(*object, options, *attachments);
     return kExitOk;
   }
-  auto loaded = load::loadObject(*object, options, kern::systemKernel());
+  kern::Kernel &kernel = kern::systemKernel();
+  auto loaded = load::loadObject(*object, options, kernel);
   if (!loaded) {
     std::string message;
     std::string log;
@@ -182,6 +352,13 @@ int runLoad(const std::vector<std::string> &argv) {
     }
     return kExitFailed;
   }
+  std::vector<LinkMade> made;
+  if (llvm::Error err =
+          attachAll(kernel, *attachments, linkDir, *loaded, made)) {
+    std::cerr << "bpfcompat: error: " << llvm::toString(std::move(err)) << "\n";
+    removeCreated(kernel, loaded->createdPaths);
+    return kExitFailed;
+  }
   for (const load::LoadedMap &m : loaded->maps)
     std::cout << "map " << m.name << " id " << m.id
               << (m.pinPath.empty() ? "" : " pinned " + m.pinPath)
@@ -189,6 +366,9 @@ int runLoad(const std::vector<std::string> &argv) {
   for (const load::LoadedProgram &p : loaded->programs)
     std::cout << "program " << p.name << " id " << p.id
               << (p.pinPath.empty() ? "" : " pinned " + p.pinPath) << "\n";
+  for (const LinkMade &l : made)
+    std::cout << "link " << l.program << " " << l.what << " id " << l.id
+              << " pinned " << l.pin << "\n";
   for (const std::string &note : loaded->notes)
     std::cout << "note: " << note << "\n";
   if (auto file = args->value("verifier-log")) {
@@ -204,7 +384,7 @@ int runLoad(const std::vector<std::string> &argv) {
   }
   std::string record = args->value("record").value_or(defaultRecord(*object));
   if (!loaded->createdPaths.empty()) {
-    if (llvm::Error err = writeRecord(record, *object, *loaded)) {
+    if (llvm::Error err = writeRecord(record, *object, *loaded, made)) {
       std::cerr << "bpfcompat: error: cannot record the load for unload: "
                 << llvm::toString(std::move(err)) << "\n";
       return kExitFailed;
@@ -241,23 +421,9 @@ int runUnload(const std::vector<std::string> &argv) {
   std::vector<std::string> created;
   for (const YAML::Node &path : node["created"])
     created.push_back(path.as<std::string>());
-  int status = kExitOk;
-  kern::Kernel &k = kern::systemKernel();
-  for (auto it = created.rbegin(); it != created.rend(); ++it) {
-    struct stat st;
-    if (::lstat(it->c_str(), &st) != 0)
-      continue; // already gone
-    int rc = S_ISDIR(st.st_mode) ? k.rmdir(*it) : k.unlink(*it);
-    if (rc == -ENOTEMPTY)
-      continue; // something else lives there now; keep it
-    if (rc != 0) {
-      std::cerr << "bpfcompat: error: cannot remove " << *it << ": "
-                << std::strerror(-rc) << "\n";
-      status = kExitFailed;
-    } else {
-      std::cout << "removed " << *it << "\n";
-    }
-  }
+  // Link pins come last in `created`, so links detach before their programs
+  // and maps lose their pins.
+  int status = removeCreated(kern::systemKernel(), created);
   if (status == kExitOk)
     ::unlink(record.c_str());
   return status;

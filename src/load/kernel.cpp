@@ -275,6 +275,39 @@ llvm::Expected<ProgInfo> progInfo(Kernel &k, int progFd, bool xlated) {
   return out;
 }
 
+llvm::Expected<LinkInfo> linkInfo(Kernel &k, int linkFd) {
+  bpf_link_info info;
+  std::memset(&info, 0, sizeof(info));
+  if (llvm::Error err = objInfo(k, linkFd, info))
+    return err;
+  return LinkInfo{info.type, info.id, info.prog_id};
+}
+
+llvm::Expected<Fd> linkCreate(Kernel &k, const LinkCreate &spec) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.link_create.prog_fd = spec.progFd;
+  attr.link_create.target_fd = spec.target;
+  attr.link_create.attach_type = spec.attachType;
+  attr.link_create.flags = spec.flags;
+  long rc = k.bpf(BPF_LINK_CREATE, attr);
+  if (rc < 0)
+    return fail(quoted("BPF_LINK_CREATE", spec.name), rc);
+  return Fd(static_cast<int>(rc));
+}
+
+llvm::Expected<Fd> rawTracepointOpen(Kernel &k, int progFd,
+                                     const std::string &name) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.raw_tracepoint.name = ptr(name.c_str());
+  attr.raw_tracepoint.prog_fd = progFd;
+  long rc = k.bpf(BPF_RAW_TRACEPOINT_OPEN, attr);
+  if (rc < 0)
+    return fail(quoted("BPF_RAW_TRACEPOINT_OPEN", name), rc);
+  return Fd(static_cast<int>(rc));
+}
+
 llvm::Error objPin(Kernel &k, int fd, const std::string &path) {
   bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
