@@ -16,6 +16,8 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "externs.h"
 
@@ -29,6 +31,7 @@ constexpr uint8_t kPseudoBtfId = 3;
 constexpr uint8_t kPseudoKfuncCall = 2;
 constexpr uint32_t kMapFlagRdonlyProg = 0x80; // BPF_F_RDONLY_PROG
 constexpr uint32_t kMapFlagMmapable = 0x400;  // BPF_F_MMAPABLE
+constexpr long kBpffsMagic = 0xcafe4a11;
 
 // Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-3").
 uint32_t possibleCpus() {
@@ -275,7 +278,24 @@ llvm::Error Loader::makeDirs(llvm::StringRef dir) {
   return llvm::make_error<kern::KernelError>("mkdir '" + dir.str() + "'", -rc);
 }
 
+// Pins live on a bpf filesystem only; say how to get one rather than fail
+// with whatever mkdir or BPF_OBJ_PIN makes of another filesystem.
+llvm::Error requireBpffs(llvm::StringRef path) {
+  std::string existing = path.str();
+  struct stat st;
+  while (!existing.empty() && ::stat(existing.c_str(), &st) != 0)
+    existing = llvm::sys::path::parent_path(existing).str();
+  struct statfs fs;
+  if (existing.empty() || ::statfs(existing.c_str(), &fs) != 0 ||
+      fs.f_type != kBpffsMagic)
+    return makeError(path + " is not on a bpf filesystem (bpffs); mount one "
+                            "with: mount -t bpf bpf /sys/fs/bpf");
+  return llvm::Error::success();
+}
+
 llvm::Error Loader::pinNew(int fd, const std::string &path) {
+  if (llvm::Error err = requireBpffs(path))
+    return err;
   if (llvm::Error err = makeDirs(llvm::sys::path::parent_path(path)))
     return err;
   if (llvm::Error err = kern::objPin(k_, fd, path))

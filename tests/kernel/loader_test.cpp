@@ -290,6 +290,24 @@ TEST(LoadPins, IncompatiblePinIsRefusedWithNothingChanged) {
   EXPECT_TRUE(settlesTo(BPF_PROG_GET_NEXT_ID, progsBefore));
 }
 
+TEST(LoadPins, MissingBpffsSaysHowToMountIt) {
+  REQUIRE_PRIVILEGE();
+  READ_CORPUS(object, "iproute2/tc_full.g.o");
+  char dir[] = "/tmp/bpfcompat-no-bpffs-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  load::Options options;
+  options.bpffs = options.pinRoot = dir;
+  auto loaded = load::loadObject(object, options, kern::systemKernel());
+  ASSERT_FALSE(bool(loaded));
+  std::string message = llvm::toString(loaded.takeError());
+  EXPECT_NE(message.find("is not on a bpf filesystem (bpffs); mount one with: "
+                         "mount -t bpf bpf /sys/fs/bpf"),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(fs::is_empty(dir)) << "nothing may be created on a non-bpffs";
+  fs::remove_all(dir);
+}
+
 // Every kernel call of a load, made to fail in turn: the load reports the
 // injected error and leaves no pin, directory, map or program behind.
 TEST(LoadTransactions, FailureAtEveryKernelCallLeavesNothing) {
