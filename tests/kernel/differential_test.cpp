@@ -251,20 +251,6 @@ Outcome testRun(int fd, const Input &input) {
 
 // --- Corpus and exceptions ------------------------------------------------
 
-std::vector<std::string> corpusObjects() {
-  std::vector<std::string> out;
-  if (!fs::exists(test::kCorpusDir))
-    return out;
-  for (const auto &e : fs::recursive_directory_iterator(test::kCorpusDir)) {
-    std::string name = fs::relative(e.path(), test::kCorpusDir).string();
-    // Big-endian objects cannot run on this host.
-    if (e.path().extension() == ".o" && name.find(".eb.") == std::string::npos)
-      out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 struct CannotLoad {
   std::string message; // a substring of our loader's error
   std::string reason;
@@ -579,7 +565,7 @@ TEST_P(Differential, SameResultsAndMapContents) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DifferentialCorpus, Differential,
-                         ::testing::ValuesIn(corpusObjects()),
+                         ::testing::ValuesIn(ktest::littleEndianCorpus()),
                          [](const ::testing::TestParamInfo<std::string> &i) {
                            std::string n = i.param;
                            for (char &c : n)
@@ -677,7 +663,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(DifferentialTables, EveryListedObjectExists) {
-  std::vector<std::string> all = corpusObjects();
+  std::vector<std::string> all = ktest::littleEndianCorpus();
   ASSERT_FALSE(all.empty()) << "corpus not built";
   std::set<std::string> names(all.begin(), all.end());
   for (const auto &[name, why] : kCannotLoad)

@@ -9,9 +9,11 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <sched.h>
@@ -19,8 +21,25 @@
 #include <vector>
 
 #include "oracle_support.h"
+#include "test_support.h"
 
 namespace bpfcompat::ktest {
+
+// Corpus objects (relative to the corpus dir) that can run on this host:
+// every little-endian one.
+inline std::vector<std::string> littleEndianCorpus() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  if (!fs::exists(test::kCorpusDir))
+    return out;
+  for (const auto &e : fs::recursive_directory_iterator(test::kCorpusDir)) {
+    std::string name = fs::relative(e.path(), test::kCorpusDir).string();
+    if (e.path().extension() == ".o" && name.find(".eb.") == std::string::npos)
+      out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 #define KTEST_REQUIRE_PRIVILEGE()                                              \
   if (!::bpfcompat::oracle::privileged()) {                                    \

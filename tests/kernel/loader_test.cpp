@@ -18,6 +18,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "kernel_support.h"
 #include "test_support.h"
 
 namespace bpfcompat {
@@ -97,19 +98,6 @@ bool settlesTo(int cmd, const std::set<uint32_t> &before) {
   return false;
 }
 
-std::vector<std::string> loadableCorpus() {
-  std::vector<std::string> out;
-  if (!fs::exists(test::kCorpusDir))
-    return out;
-  for (const auto &e : fs::recursive_directory_iterator(test::kCorpusDir)) {
-    std::string name = fs::relative(e.path(), test::kCorpusDir).string();
-    if (e.path().extension() == ".o" && name.find(".eb.") == std::string::npos)
-      out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // Corpus objects that cannot load here, with the reason (the load fails as a
 // whole, like libbpf's bpf_object__load).
 const std::map<std::string, std::string> kCannotLoad = {
@@ -186,7 +174,7 @@ TEST_P(LoadCorpus, LoadsAndReloadsReusingPins) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, LoadCorpus,
-                         ::testing::ValuesIn(loadableCorpus()),
+                         ::testing::ValuesIn(ktest::littleEndianCorpus()),
                          [](const ::testing::TestParamInfo<std::string> &i) {
                            std::string n = i.param;
                            for (char &c : n)
