@@ -247,6 +247,12 @@ std::string mib(uint64_t bytes) {
   return std::to_string(bytes >> 20) + " MiB";
 }
 
+std::string seconds(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g s", value);
+  return buf;
+}
+
 // The result of an object whose worker could not finish it: what was done
 // before `failedStage` started, that stage failed with `error`, and the
 // stages after it not run.
@@ -506,9 +512,8 @@ private:
           Clock::now() - w.started >
               std::chrono::duration<double>(options_.timeLimitSeconds))
         if (llvm::Error err = stopWorker(
-                slot, "time limit of " +
-                          std::to_string(int(options_.timeLimitSeconds)) +
-                          " s exceeded in stage " + stageName(w.stage)))
+                slot, "time limit of " + seconds(options_.timeLimitSeconds) +
+                          " exceeded in stage " + stageName(w.stage)))
           return err;
     }
     return llvm::Error::success();

@@ -223,11 +223,13 @@ int runCheck(const std::vector<std::string> &argv) {
                 << "\n";
       return kExitFailed;
     }
-    if (format != "text" && comparison && !args->flag("quiet"))
-      std::cerr << check::renderComparison(*comparison);
   } else {
     std::cout << text << std::flush;
   }
+  // The comparison is a result, not progress: people see it even when the
+  // report went to a file or is for machines.
+  if (comparison && (args->value("output") || format != "text"))
+    std::cerr << check::renderComparison(*comparison);
 
   bool failed = !report->inputErrors.empty() && !failOn->stages.empty();
   for (const check::ObjectResult &o : report->objects)
