@@ -28,6 +28,10 @@ struct Options {
   std::map<std::string, uint32_t> maxEntries; // --map-size NAME=N
   std::string pinProgs;     // pin every program as <dir>/<name> when set
   bool verifierLog = false; // keep the verifier log of every program
+  // CO-RE relocations against this BTF (raw, or an ELF file with .BTF)
+  // instead of the running kernel's vmlinux and module BTF: `--btf FILE`,
+  // to check an object against a kernel that is not running here.
+  std::string targetBtf;
 };
 
 struct LoadedMap {

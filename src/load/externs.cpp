@@ -5,12 +5,13 @@
 #include "bpfcompat/kernel.h"
 
 #include <llvm/ADT/StringExtras.h>
-#include <llvm/Support/MemoryBuffer.h>
 
 #include <fstream>
 #include <optional>
 #include <sys/utsname.h>
 #include <zlib.h>
+
+#include "kernel_btf.h"
 
 namespace bpfcompat::load {
 
@@ -52,34 +53,6 @@ std::optional<int64_t> configValue(llvm::StringRef config,
       return value;
   }
   return std::nullopt;
-}
-
-// vmlinux BTF, parsed once per process.
-llvm::Expected<const btf::Btf *> vmlinuxBtf() {
-  static std::optional<btf::Btf> cached;
-  static std::string failure;
-  if (!cached && failure.empty()) {
-    auto buffer = llvm::MemoryBuffer::getFile("/sys/kernel/btf/vmlinux",
-                                              /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/false);
-    if (!buffer)
-      failure = "/sys/kernel/btf/vmlinux: " + buffer.getError().message();
-    else {
-      auto parsed = btf::Btf::parse(
-          llvm::ArrayRef<uint8_t>(
-              reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
-              (*buffer)->getBufferSize()),
-          /*bigEndian=*/false);
-      if (!parsed)
-        failure =
-            "/sys/kernel/btf/vmlinux: " + llvm::toString(parsed.takeError());
-      else
-        cached = std::move(*parsed);
-    }
-  }
-  if (!cached)
-    return makeError(failure);
-  return &*cached;
 }
 
 std::optional<uint64_t> kallsymsAddress(llvm::StringRef name) {
@@ -157,7 +130,7 @@ llvm::Expected<Ksym> resolveKsym(const ir::Extern &ext, bool typeless) {
     out.address = *address;
     return out;
   }
-  auto vmlinux = vmlinuxBtf();
+  auto vmlinux = runningKernelBtf();
   if (!vmlinux)
     return vmlinux.takeError();
   bool kfunc = ext.kind == ir::Extern::Kind::Kfunc;
