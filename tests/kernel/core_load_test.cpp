@@ -64,36 +64,6 @@ std::string caseName(const ::testing::TestParamInfo<CoreCase> &info) {
   return name;
 }
 
-constexpr uint8_t kOpLdImm64 = 0x18;
-
-// Map references: BPF_PSEUDO_MAP_FD/VALUE/IDX/IDX_VALUE carry map ids in the
-// dump, which differ between two loads; everything else must be equal.
-std::vector<uint64_t> normalised(std::vector<uint64_t> insns) {
-  for (size_t i = 0; i < insns.size(); ++i) {
-    uint8_t code = uint8_t(insns[i]);
-    uint8_t src = uint8_t(insns[i] >> 12) & 0xf;
-    if (code != kOpLdImm64)
-      continue;
-    if (src == 1 || src == 2 || src == 5 || src == 6)
-      insns[i] &= 0xffffffffull; // imm is the upper half
-    ++i;
-  }
-  return insns;
-}
-
-std::vector<uint64_t> xlated(int fd) {
-  auto info = kern::progInfo(kern::systemKernel(), fd, /*xlated=*/true);
-  EXPECT_TRUE(bool(info)) << llvm::toString(info.takeError());
-  return info ? normalised(info->xlated) : std::vector<uint64_t>{};
-}
-
-std::string hexDump(const std::vector<uint64_t> &insns) {
-  std::ostringstream out;
-  for (size_t i = 0; i < insns.size(); ++i)
-    out << i << ": " << std::hex << insns[i] << std::dec << "\n";
-  return out.str();
-}
-
 class CoreLoad : public ::testing::TestWithParam<CoreCase> {};
 
 TEST_P(CoreLoad, AsLibbpfWithEqualInstructions) {
@@ -146,12 +116,12 @@ TEST_P(CoreLoad, AsLibbpfWithEqualInstructions) {
     const load::LoadedProgram *mine =
         ours.collection->program(bpf_program__name(prog));
     ASSERT_NE(mine, nullptr) << "we did not load it";
-    std::vector<uint64_t> want = xlated(bpf_program__fd(prog));
-    std::vector<uint64_t> got = xlated(mine->fd.get());
+    std::vector<uint64_t> want = oracle::xlatedInsns(bpf_program__fd(prog));
+    std::vector<uint64_t> got = oracle::xlatedInsns(mine->fd.get());
     ASSERT_FALSE(want.empty());
     EXPECT_EQ(got, want) << "ours:\n"
-                         << hexDump(got) << "libbpf's:\n"
-                         << hexDump(want);
+                         << oracle::dumpInsns(got) << "libbpf's:\n"
+                         << oracle::dumpInsns(want);
     ++compared;
   }
   EXPECT_GT(compared, 0u);
@@ -197,8 +167,9 @@ TEST(CoreLoadTargetBtf, ExplicitFileIsUsed) {
     options.targetBtf = btf;
     auto loaded = load::loadObject(*object, options, kern::systemKernel());
     EXPECT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
-    return loaded ? xlated(loaded->program("socket_core")->fd.get())
-                  : std::vector<uint64_t>{};
+    return loaded
+               ? oracle::xlatedInsns(loaded->program("socket_core")->fd.get())
+               : std::vector<uint64_t>{};
   };
   std::vector<uint64_t> running = load("");
   ASSERT_FALSE(running.empty());
