@@ -3,7 +3,9 @@
 #include "bpfcompat/elf.h"
 #include "bpfcompat/error.h"
 
+#include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
 
 #include <linux/bpf.h>
 #include <map>
@@ -14,6 +16,7 @@ namespace bpfcompat::load {
 
 namespace {
 
+constexpr const char *kBtfDir = "/sys/kernel/btf";
 constexpr const char *kVmlinux = "/sys/kernel/btf/vmlinux";
 
 llvm::ArrayRef<uint8_t> bytesOf(const llvm::MemoryBuffer &buffer) {
@@ -123,6 +126,28 @@ llvm::Expected<const core::Targets *> coreTargets(const std::string &path) {
                        "BTF for CO-RE relocations (give another with --btf)");
   auto targets = std::make_unique<core::Targets>();
   targets->main = {path.empty() ? "vmlinux" : path, *main, 1};
+  // Module BTF only for the running kernel (libbpf skips it with a custom
+  // BTF path too). Parsed with the rest: there are few, and they are small.
+  if (path.empty()) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(kBtfDir, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      std::string module = llvm::sys::path::filename(it->path()).str();
+      if (module == "vmlinux" || c.btfs.count(it->path()))
+        continue;
+      auto buffer = llvm::MemoryBuffer::getFile(
+          it->path(), /*IsText=*/false, /*RequiresNullTerminator=*/false);
+      if (!buffer)
+        return makeError(it->path() + ": " + buffer.getError().message());
+      auto split = btf::Btf::parseSplit(bytesOf(**buffer), **main);
+      if (!split)
+        return prefixError(split.takeError(), it->path());
+      auto &slot = c.btfs[it->path()];
+      slot = std::make_unique<btf::Btf>(std::move(*split));
+      targets->modules.push_back(
+          {module, slot.get(), uint32_t((*main)->size() + 1)});
+    }
+  }
   auto &slot = c.targets[path];
   slot = std::move(targets);
   return slot.get();

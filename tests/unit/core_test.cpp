@@ -517,3 +517,82 @@ TEST(CoreCandidates, ModulesOnlyWithoutVmlinuxCandidates) {
 
 } // namespace
 } // namespace bpfcompat
+
+namespace bpfcompat {
+namespace {
+
+// Module BTF as the kernel exposes it: split BTF whose ids and string
+// offsets continue those of vmlinux.
+std::vector<uint8_t> splitBtf(uint32_t baseStrings, uint32_t memberType) {
+  std::vector<uint8_t> out;
+  auto u16 = [&](uint16_t v) {
+    out.push_back(uint8_t(v));
+    out.push_back(uint8_t(v >> 8));
+  };
+  auto u32 = [&](uint32_t v) {
+    u16(uint16_t(v));
+    u16(uint16_t(v >> 16));
+  };
+  const std::string strings("modtype\0a\0", 10);
+  const uint32_t typeLen = 12 + 12; // STRUCT with one member
+  u16(0xeb9f);
+  out.push_back(1); // version
+  out.push_back(0); // flags
+  u32(24);          // hdr_len
+  u32(0);           // type_off
+  u32(typeLen);
+  u32(typeLen); // str_off
+  u32(uint32_t(strings.size()));
+  u32(baseStrings + 0);       // "modtype"
+  u32(uint32_t(4) << 24 | 1); // STRUCT, vlen 1
+  u32(4);                     // size
+  u32(baseStrings + 8);       // "a"
+  u32(memberType);
+  u32(0); // bit offset
+  out.insert(out.end(), strings.begin(), strings.end());
+  return out;
+}
+
+TEST(CoreCandidates, SplitModuleBtf) {
+  Maker v;
+  uint32_t vint = v.intType("int", 4, true);
+  btf::Btf vmlinux = v.parse();
+  auto module =
+      btf::Btf::parseSplit(splitBtf(vmlinux.stringsSize(), vint), vmlinux);
+  ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
+  uint32_t modId = uint32_t(vmlinux.size() + 1);
+  ASSERT_EQ(module->size(), vmlinux.size() + 1);
+  const btf::Type *t = module->type(modId);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->name, "modtype");
+  ASSERT_EQ(t->members.size(), 1u);
+  EXPECT_EQ(t->members[0].name, "a");
+  EXPECT_EQ(module->type(vint)->name, "int"); // through the base
+  auto size = module->resolveSize(modId);
+  ASSERT_TRUE(bool(size));
+  EXPECT_EQ(*size, 4u);
+
+  Maker l;
+  uint32_t lmod = l.structType("modtype", 8,
+                               {member("x", l.intType("int", 4, true), 0),
+                                member("a", l.intType("int", 4, true), 32)});
+  btf::Btf local = l.parse();
+  core::Targets targets;
+  targets.main = {"vmlinux", &vmlinux, 1};
+  targets.modules = {{"mod", &*module, modId}};
+  auto res = core::computeRelo(
+      local, relo(lmod, "0:1", CoreReloKind::FieldByteOffset), targets);
+  ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+  EXPECT_EQ(res->origVal, 4u);
+  EXPECT_EQ(res->newVal, 0u);
+
+  // A member type past the last id is refused, as in unsplit BTF.
+  auto bad =
+      btf::Btf::parseSplit(splitBtf(vmlinux.stringsSize(), modId + 1), vmlinux);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("past the last type id"),
+            std::string::npos);
+}
+
+} // namespace
+} // namespace bpfcompat
