@@ -12,7 +12,8 @@
  * field no kernel has (guarded by bpf_core_field_exists, so its read is
  * poisoned and dead), field sizes, enum value existence and value (one
  * enumerator missing, guarded), type existence and size, and a kernel BTF
- * type id. TYPE_MATCHES is not here: clang 14 cannot emit it.
+ * type id; and .kconfig externs next to them. TYPE_MATCHES is not here:
+ * clang 14 cannot emit it.
  */
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
@@ -67,7 +68,16 @@ struct no_such_type___core {
 	int x;
 };
 
+/* .kconfig externs, declared out of libbpf's layout order on purpose: the
+ * kernel test compares the instructions, which hold the offsets. */
+extern _Bool LINUX_HAS_BPF_COOKIE __kconfig;
+extern int CONFIG_HZ __kconfig __weak;
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+extern _Bool CONFIG_BPF_SYSCALL __kconfig __weak;
+extern unsigned long CONFIG_BPFCOMPAT_NO_SUCH_OPTION __kconfig __weak;
+
 __u64 trace_out[8];
+__u64 kconfig_out[5];
 __u64 raw_out[8];
 __u64 btf_out[8];
 
@@ -91,6 +101,11 @@ int tp_core_fields(struct trace_event_raw_sys_enter *ctx)
 	trace_out[5] = bpf_core_field_size(task->comm);
 	trace_out[6] = BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
 	trace_out[7] = bpf_core_field_offset(task->comm);
+	kconfig_out[0] = LINUX_HAS_BPF_COOKIE;
+	kconfig_out[1] = CONFIG_HZ;
+	kconfig_out[2] = LINUX_KERNEL_VERSION;
+	kconfig_out[3] = CONFIG_BPF_SYSCALL;
+	kconfig_out[4] = CONFIG_BPFCOMPAT_NO_SUCH_OPTION;
 	return 0;
 }
 

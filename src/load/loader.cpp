@@ -116,13 +116,16 @@ std::string objectName(const ir::Object &object) {
   return llvm::sys::path::stem(object.path).str();
 }
 
-// libbpf's internal map names: up to 8 characters of the object name and
-// the section name ("btf_tc.data"); .data.foo-style sections keep their own.
+// libbpf's internal map names: up to 8 characters of the object name, fewer
+// when the name would pass 15 ("core_tr.kconfig"), and the section name
+// ("btf_tc.data"); .data.foo-style sections keep their own.
 std::string internalMapName(const ir::Object &object, llvm::StringRef section) {
   bool standard = section == ".data" || section == ".rodata" ||
                   section == ".bss" || section == ".kconfig";
-  std::string name = standard ? objectName(object).substr(0, 8) + section.str()
-                              : section.str();
+  size_t prefix = std::min<size_t>(8, 15 - section.size());
+  std::string name = standard
+                         ? objectName(object).substr(0, prefix) + section.str()
+                         : section.str();
   return kernelSafeName(name).substr(0, 15);
 }
 
