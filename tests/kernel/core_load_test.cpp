@@ -242,3 +242,29 @@ TEST(CoreLoadTargetBtf, CiliumRelocationTestsPass) {
 
 } // namespace
 } // namespace bpfcompat
+
+namespace bpfcompat {
+namespace {
+
+// `bpfcompat load --btf FILE`: the option reaches the loader, and a BTF that
+// cannot be read fails the load naming the file, with nothing left pinned.
+TEST(CoreLoadCli, BtfOption) {
+  KTEST_REQUIRE_PRIVILEGE();
+  oracle::BpffsDir pins;
+  oracle::TempDir tmp;
+  std::string object = test::kCorpusDir + "/core/core_net.g.o";
+  auto load = [&](const std::string &btf) {
+    return oracle::runCommand({test::kCli, "load", object, "--pin-root",
+                               pins.path(), "--bpffs", pins.path(), "--record",
+                               tmp.path() + "/record.json", "--btf", btf});
+  };
+  oracle::Command ok = load("/sys/kernel/btf/vmlinux");
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  oracle::Command bad = load(tmp.path() + "/missing.btf");
+  EXPECT_EQ(bad.status, 1) << bad.output;
+  EXPECT_NE(bad.output.find("missing.btf"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("CO-RE"), std::string::npos) << bad.output;
+}
+
+} // namespace
+} // namespace bpfcompat
