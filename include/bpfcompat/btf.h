@@ -93,9 +93,14 @@ public:
   // magic is checked against it. Errors name the byte offset in the section.
   static llvm::Expected<Btf> parse(llvm::ArrayRef<uint8_t> bytes,
                                    bool bigEndian);
+  // Split BTF (kernel module BTF in /sys/kernel/btf/<module>): its type ids
+  // and string offsets continue those of `base`, which must outlive it.
+  static llvm::Expected<Btf> parseSplit(llvm::ArrayRef<uint8_t> bytes,
+                                        const Btf &base);
 
-  const std::vector<Type> &types() const { return types_; } // index = id - 1
-  size_t size() const { return types_.size(); }
+  // This BTF's own types (index = id - 1, or id - 1 - base size when split).
+  const std::vector<Type> &types() const { return types_; }
+  size_t size() const; // the last type id, the base's types included
   // nullptr for id 0 (void) or out of range.
   const Type *type(uint32_t id) const;
   // First type of `kind` named `name`, if any.
@@ -110,9 +115,16 @@ public:
   // String at `offset` in the string section; error when out of range or not
   // NUL-terminated inside the section.
   llvm::Expected<llvm::StringRef> stringAt(uint32_t offset) const;
-  uint32_t stringsSize() const { return uint32_t(strings_.size()); }
+
+  uint32_t stringsSize() const {
+    return (base_ ? base_->stringsSize() : 0) + uint32_t(strings_.size());
+  }
 
 private:
+  static llvm::Expected<Btf> parseImpl(llvm::ArrayRef<uint8_t> bytes,
+                                       bool bigEndian, const Btf *base);
+
+  const Btf *base_ = nullptr;
   std::vector<Type> types_;
   std::string strings_;
 };

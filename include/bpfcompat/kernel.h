@@ -158,7 +158,8 @@ inline constexpr int kLogLevelStats = 4;
 struct ProgLoad {
   uint32_t type = 0;
   uint32_t expectedAttachType = 0;
-  std::string name; // truncated to 15 characters by the wrapper
+  uint32_t attachBtfId = 0; // tracing/LSM: the target in vmlinux BTF
+  std::string name;         // truncated to 15 characters by the wrapper
   std::string license;
   uint32_t kernVersion = 0;
   std::vector<bpf_insn> insns;

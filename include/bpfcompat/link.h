@@ -19,6 +19,12 @@ struct Pending {
   const ir::Relocation *relocation = nullptr;
 };
 
+// A CO-RE relocation of the object's .BTF.ext at its linked position.
+struct CoreRelo {
+  uint32_t insn = 0;
+  const btf::CoreRelo *record = nullptr;
+};
+
 struct FuncInfo {
   uint32_t insn = 0;
   uint32_t typeId = 0; // in the object's BTF
@@ -35,7 +41,8 @@ struct LineInfo {
 struct LinkedProgram {
   const ir::Program *entry = nullptr;
   std::vector<ir::Insn> insns;
-  std::vector<Pending> pending; // MapFd, MapValue, ExternVar, Kfunc
+  std::vector<Pending> pending;    // MapFd, MapValue, ExternVar, Kfunc
+  std::vector<CoreRelo> coreRelos; // sorted by insn
   // Both empty when the kernel would refuse them: func_info needs exactly one
   // record at each function start (so the first at insn 0), line_info one at
   // each function start and strictly increasing offsets.
@@ -47,8 +54,8 @@ struct LinkedProgram {
 // Links `entry` (not a subprogram) of `object`. Calls and BPF_PSEUDO_FUNC
 // loads into .text (or into another section, as cilium/ebpf allows) are
 // resolved by appending the callee; errors name the program, the instruction
-// and the target. Programs with CO-RE relocations fail with a clear
-// "needs CO-RE" error until CO-RE support lands.
+// and the target. CO-RE records are collected, not applied: that needs the
+// target kernel's BTF (see core.h).
 llvm::Expected<LinkedProgram> linkProgram(const ir::Object &object,
                                           const ir::Program &entry);
 

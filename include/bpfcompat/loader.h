@@ -31,6 +31,10 @@ struct Options {
   // Ask the verifier for its statistics (BPF_LOG_STATS) of every program;
   // they end up in LoadedProgram::verifierLog.
   bool verifierStats = false;
+  // CO-RE relocations against this BTF (raw, or an ELF file with .BTF)
+  // instead of the running kernel's vmlinux and module BTF: `--btf FILE`,
+  // to check an object against a kernel that is not running here.
+  std::string targetBtf;
 };
 
 struct LoadedMap {

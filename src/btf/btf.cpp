@@ -28,7 +28,7 @@ struct Layout {
   uint64_t strLen = 0;
 };
 
-llvm::Expected<Layout> parseHeader(const EndianReader &in) {
+llvm::Expected<Layout> parseHeader(const EndianReader &in, bool split) {
   if (!in.contains(0, kHeaderSize))
     return makeError("BTF header truncated: section is " + hex(in.size()) +
                      " bytes, the header needs " + hex(kHeaderSize));
@@ -86,7 +86,9 @@ llvm::Expected<Layout> parseHeader(const EndianReader &in) {
   if (strLen - 1 > kMaxNameOffset)
     return makeError("BTF string section size " + hex(strLen) +
                      " exceeds the maximum " + hex(kMaxNameOffset + 1));
-  if (in.u8(layout.strStart) != 0)
+  // Split BTF continues its base's string table; only the base starts
+  // with the empty string (the kernel's btf_parse_str_sec).
+  if (!split && in.u8(layout.strStart) != 0)
     return makeError("BTF string section at offset " + hex(layout.strStart) +
                      " does not start with NUL");
   if (in.u8(layout.strStart + strLen - 1) != 0)
@@ -131,9 +133,12 @@ bool hasVlenRecords(Kind kind) {
 
 class TypeParser {
 public:
+  // `base` (split BTF): ids continue after its types, string offsets
+  // after its string table.
   TypeParser(const EndianReader &in, const Layout &layout,
-             llvm::StringRef strings)
-      : in_(in), layout_(layout), strings_(strings), budget_(in.size()) {}
+             llvm::StringRef strings, const Btf *base)
+      : in_(in), layout_(layout), strings_(strings), base_(base),
+        firstId_(base ? uint32_t(base->size()) + 1 : 1), budget_(in.size()) {}
 
   llvm::Expected<std::vector<Type>> parse() {
     std::vector<Type> types;
@@ -144,7 +149,7 @@ public:
     uint64_t end = layout_.typeStart + layout_.typeLen;
     while (offset < end) {
       Type t;
-      t.id = uint32_t(types.size() + 1);
+      t.id = uint32_t(firstId_ + types.size());
       auto next = parseType(offset, end, t);
       if (!next)
         return prefixError(next.takeError(), "BTF type #" + llvm::Twine(t.id) +
@@ -303,7 +308,10 @@ private:
 
   llvm::Expected<std::string> copyName(uint32_t offset,
                                        const llvm::Twine &what) {
-    auto name = detail::stringInTable(strings_, offset);
+    uint32_t baseSize = base_ ? base_->stringsSize() : 0;
+    auto name = offset < baseSize
+                    ? base_->stringAt(offset)
+                    : detail::stringInTable(strings_, offset - baseSize);
     if (!name)
       return prefixError(name.takeError(), what);
     return prefixError(budget_.copy(*name), what);
@@ -311,13 +319,13 @@ private:
 
   // Type ids may point forward, so they are checked once all types are known.
   llvm::Error checkTypeIds(const std::vector<Type> &types) const {
-    uint32_t lastId = uint32_t(types.size());
+    uint32_t lastId = uint32_t(firstId_ - 1 + types.size());
     for (const Type &t : types) {
       auto check = [&](uint32_t id, const llvm::Twine &what) -> llvm::Error {
         if (id <= lastId)
           return llvm::Error::success();
         return makeError("BTF type #" + llvm::Twine(t.id) + " at offset " +
-                         hex(offsets_[t.id - 1]) + ": " + what +
+                         hex(offsets_[t.id - firstId_]) + ": " + what +
                          " refers to type id " + llvm::Twine(id) +
                          " past the last type id " + llvm::Twine(lastId));
       };
@@ -367,6 +375,8 @@ private:
   const EndianReader &in_;
   const Layout &layout_;
   llvm::StringRef strings_;
+  const Btf *base_;
+  uint32_t firstId_;
   CopyBudget budget_;
   std::vector<uint64_t> offsets_; // section offset of each type, by id - 1
 };
@@ -420,28 +430,47 @@ const char *kindName(Kind kind) {
 }
 
 llvm::Expected<Btf> Btf::parse(llvm::ArrayRef<uint8_t> bytes, bool bigEndian) {
+  return parseImpl(bytes, bigEndian, nullptr);
+}
+
+llvm::Expected<Btf> Btf::parseSplit(llvm::ArrayRef<uint8_t> bytes,
+                                    const Btf &base) {
+  return parseImpl(bytes, /*bigEndian=*/false, &base);
+}
+
+llvm::Expected<Btf> Btf::parseImpl(llvm::ArrayRef<uint8_t> bytes,
+                                   bool bigEndian, const Btf *base) {
   EndianReader in(bytes, bigEndian);
-  auto layout = parseHeader(in);
+  auto layout = parseHeader(in, base != nullptr);
   if (!layout)
     return layout.takeError();
   Btf btf;
+  btf.base_ = base;
   btf.strings_.assign(
       reinterpret_cast<const char *>(bytes.data() + layout->strStart),
       layout->strLen);
-  auto types = TypeParser(in, *layout, btf.strings_).parse();
+  auto types = TypeParser(in, *layout, btf.strings_, base).parse();
   if (!types)
     return types.takeError();
   btf.types_ = std::move(*types);
   return btf;
 }
 
+size_t Btf::size() const { return (base_ ? base_->size() : 0) + types_.size(); }
+
 const Type *Btf::type(uint32_t id) const {
-  if (id == 0 || id > types_.size())
+  size_t baseCount = base_ ? base_->size() : 0;
+  if (id <= baseCount)
+    return base_ ? base_->type(id) : nullptr;
+  if (id - baseCount > types_.size())
     return nullptr;
-  return &types_[id - 1];
+  return &types_[id - baseCount - 1];
 }
 
 const Type *Btf::findByName(llvm::StringRef name, Kind kind) const {
+  if (base_)
+    if (const Type *t = base_->findByName(name, kind))
+      return t;
   for (const Type &t : types_)
     if (t.kind == kind && t.name == name)
       return &t;
@@ -514,7 +543,10 @@ llvm::Expected<uint64_t> Btf::resolveSize(uint32_t id) const {
 }
 
 llvm::Expected<llvm::StringRef> Btf::stringAt(uint32_t offset) const {
-  return detail::stringInTable(strings_, offset);
+  uint32_t baseSize = base_ ? base_->stringsSize() : 0;
+  if (offset < baseSize)
+    return base_->stringAt(offset);
+  return detail::stringInTable(strings_, offset - baseSize);
 }
 
 } // namespace bpfcompat::btf

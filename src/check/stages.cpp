@@ -84,11 +84,14 @@ struct LibbpfObject {
   }
 };
 
+// `btf`: CO-RE target BTF instead of the running kernel's ("" for that).
 llvm::Error openWithLibbpf(LibbpfObject &out, const std::string &name,
-                           const std::string &pinRoot) {
+                           const std::string &pinRoot,
+                           const std::string &btf = "") {
   LibbpfLog log;
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
-              .pin_root_path = pinRoot.empty() ? nullptr : pinRoot.c_str());
+              .pin_root_path = pinRoot.empty() ? nullptr : pinRoot.c_str(),
+              .btf_custom_path = btf.empty() ? nullptr : btf.c_str());
   bpf_object *obj = bpf_object__open_mem(out.bytes.data(), out.bytes.size(),
                                          &opts);
   if (long err = libbpf_get_error(obj))
@@ -323,6 +326,7 @@ private:
     options.pinRoot = pins.path();
     options.bpffs = pins.path();
     options.verifierStats = true;
+    options.targetBtf = options_.btf;
     // gobpf took custom pin paths from Go code; in a check they go to the
     // scratch directory like every other pin.
     for (const ir::Map &map : object_->maps)
@@ -356,7 +360,8 @@ private:
     LibbpfObject lib;
     lib.bytes = converted_->bytes;
     LibbpfLog log;
-    if (llvm::Error err = openWithLibbpf(lib, objectName(), pins.path()))
+    if (llvm::Error err = openWithLibbpf(lib, objectName(), pins.path(),
+                                         options_.btf))
       return fail(prefixError(std::move(err), name()));
     // One stats buffer per program: libbpf keeps the pointers until load.
     std::vector<std::pair<bpf_program *, std::vector<char>>> logs;

@@ -240,21 +240,22 @@ void printPlan(const ir::Object &object, const load::Options &options,
 int runLoad(const std::vector<std::string> &argv) {
   OptionSpec spec{{"convention", "pin-root", "bpffs", "pin-progs", "map-size",
                    "gobpf-pin", "iproute2-pinning", "verifier-log", "record",
-                   "attach", "dev", "netns", "cgroup", "pin-links"},
+                   "btf", "attach", "dev", "netns", "cgroup", "pin-links"},
                   {"dry-run"}};
   auto args = parseArgs(argv, spec);
   if (!args || args->positional.size() != 1) {
-    std::cerr << "bpfcompat load: "
-              << (args ? std::string("expected one object")
-                       : llvm::toString(args.takeError()))
-              << "\nusage: bpfcompat load OBJ [--convention NAME] [--pin-root "
-                 "DIR] [--bpffs DIR] [--pin-progs DIR] [--map-size NAME=N]... "
-                 "[--gobpf-pin NAME=PATH]... [--iproute2-pinning FILE] "
-                 "[--verifier-log FILE] [--record FILE] [--dry-run]\n"
-                 "       [--attach [PROGRAM=]KIND[:ARG]]... [--dev IFACE] "
-                 "[--netns NAME] [--cgroup PATH] [--pin-links DIR]\n"
-                 "  KIND: tc:ingress|tc:egress|xdp[:generic]|tracepoint|raw_tp|"
-                 "kprobe|kretprobe|uprobe|uretprobe|cgroup|auto\n";
+    std::cerr
+        << "bpfcompat load: "
+        << (args ? std::string("expected one object")
+                 : llvm::toString(args.takeError()))
+        << "\nusage: bpfcompat load OBJ [--convention NAME] [--pin-root "
+           "DIR] [--bpffs DIR] [--pin-progs DIR] [--map-size NAME=N]... "
+           "[--gobpf-pin NAME=PATH]... [--iproute2-pinning FILE] "
+           "[--verifier-log FILE] [--record FILE] [--btf FILE] [--dry-run]\n"
+           "       [--attach [PROGRAM=]KIND[:ARG]]... [--dev IFACE] "
+           "[--netns NAME] [--cgroup PATH] [--pin-links DIR]\n"
+           "  KIND: tc:ingress|tc:egress|xdp[:generic]|tracepoint|raw_tp|"
+           "kprobe|kretprobe|uprobe|uretprobe|cgroup|auto\n";
     return kExitUsage;
   }
   load::Options options;
@@ -264,6 +265,7 @@ int runLoad(const std::vector<std::string> &argv) {
   options.iproute2PinningFile =
       args->value("iproute2-pinning").value_or(options.iproute2PinningFile);
   options.verifierLog = args->value("verifier-log").has_value();
+  options.targetBtf = args->value("btf").value_or("");
   std::map<std::string, std::string> sizes;
   if (llvm::Error err =
           parseAssignments(args->all["map-size"], "map-size", sizes)) {

@@ -5,12 +5,14 @@
 #include "bpfcompat/kernel.h"
 
 #include <llvm/ADT/StringExtras.h>
-#include <llvm/Support/MemoryBuffer.h>
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sys/utsname.h>
 #include <zlib.h>
+
+#include "kernel_btf.h"
 
 namespace bpfcompat::load {
 
@@ -54,34 +56,6 @@ std::optional<int64_t> configValue(llvm::StringRef config,
   return std::nullopt;
 }
 
-// vmlinux BTF, parsed once per process.
-llvm::Expected<const btf::Btf *> vmlinuxBtf() {
-  static std::optional<btf::Btf> cached;
-  static std::string failure;
-  if (!cached && failure.empty()) {
-    auto buffer = llvm::MemoryBuffer::getFile("/sys/kernel/btf/vmlinux",
-                                              /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/false);
-    if (!buffer)
-      failure = "/sys/kernel/btf/vmlinux: " + buffer.getError().message();
-    else {
-      auto parsed = btf::Btf::parse(
-          llvm::ArrayRef<uint8_t>(
-              reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
-              (*buffer)->getBufferSize()),
-          /*bigEndian=*/false);
-      if (!parsed)
-        failure =
-            "/sys/kernel/btf/vmlinux: " + llvm::toString(parsed.takeError());
-      else
-        cached = std::move(*parsed);
-    }
-  }
-  if (!cached)
-    return makeError(failure);
-  return &*cached;
-}
-
 std::optional<uint64_t> kallsymsAddress(llvm::StringRef name) {
   std::ifstream in("/proc/kallsyms");
   std::string address, type, symbol;
@@ -101,30 +75,53 @@ std::optional<uint64_t> kallsymsAddress(llvm::StringRef name) {
 
 llvm::Expected<KconfigMap> buildKconfig(const ir::Object &object,
                                         const std::string &config) {
-  KconfigMap out;
-  std::string text;
-  bool haveText = false;
+  struct Slot {
+    const ir::Extern *ext;
+    uint64_t size = 8, align = 8;
+  };
+  std::vector<Slot> slots;
   for (const ir::Extern &ext : object.externs) {
     if (ext.kind != ir::Extern::Kind::Kconfig)
       continue;
-    // Size from the extern's BTF VAR when present; 8 bytes otherwise, which
-    // holds any integer Kconfig value.
-    uint64_t size = 8;
+    // Size and alignment from the extern's BTF VAR when present; 8 bytes
+    // otherwise, which holds any integer Kconfig value.
+    Slot slot{&ext};
     if (object.btf) {
       if (const btf::Type *var =
               object.btf->findByName(ext.name, btf::Kind::Var)) {
         if (auto resolved = object.btf->resolveSize(var->type))
-          size = *resolved;
+          slot.size = slot.align = *resolved;
         else
           llvm::consumeError(resolved.takeError());
       }
     }
-    if (size == 0 || size > 8)
+    if (slot.size == 0 || slot.size > 8 || (slot.size & (slot.size - 1)) != 0)
       return makeError("kconfig extern '" + ext.name + "' of " +
-                       llvm::Twine(size) + " bytes is not an integer");
+                       llvm::Twine(slot.size) + " bytes is not an integer");
+    slots.push_back(slot);
+  }
+  // libbpf's layout (cmp_externs): alignment descending, then size
+  // ascending, then name; equal layouts give equal instructions.
+  std::sort(slots.begin(), slots.end(), [](const Slot &a, const Slot &b) {
+    if (a.align != b.align)
+      return a.align > b.align;
+    if (a.size != b.size)
+      return a.size < b.size;
+    return a.ext->name < b.ext->name;
+  });
+  KconfigMap out;
+  std::string text;
+  bool haveText = false;
+  for (const Slot &slot : slots) {
+    const ir::Extern &ext = *slot.ext;
     int64_t value = 0;
     if (ext.name == "LINUX_KERNEL_VERSION") {
       value = kern::runningKernelVersion();
+    } else if (ext.name == "LINUX_HAS_BPF_COOKIE") {
+      value = kern::runningKernelVersion() >= 0x050f00; // bpf_get_attach_cookie
+    } else if (ext.name == "LINUX_HAS_SYSCALL_WRAPPER") {
+      // x86-64 syscalls take a struct pt_regs * since 4.17.
+      value = kern::runningKernelVersion() >= 0x041100;
     } else {
       if (!haveText) {
         text = config.empty() ? readKernelConfig() : config;
@@ -137,10 +134,11 @@ llvm::Expected<KconfigMap> buildKconfig(const ir::Object &object,
                          "(declare it __weak to default to 0)");
       value = found.value_or(0);
     }
-    uint32_t offset = uint32_t((out.value.size() + size - 1) / size * size);
-    out.value.resize(offset + size, 0);
+    uint32_t offset =
+        uint32_t((out.value.size() + slot.align - 1) / slot.align * slot.align);
+    out.value.resize(offset + slot.size, 0);
     // Host byte order: the map is read by programs on this machine.
-    std::memcpy(out.value.data() + offset, &value, size);
+    std::memcpy(out.value.data() + offset, &value, slot.size);
     out.offsets[ext.name] = offset;
   }
   return out;
@@ -157,7 +155,7 @@ llvm::Expected<Ksym> resolveKsym(const ir::Extern &ext, bool typeless) {
     out.address = *address;
     return out;
   }
-  auto vmlinux = vmlinuxBtf();
+  auto vmlinux = runningKernelBtf();
   if (!vmlinux)
     return vmlinux.takeError();
   bool kfunc = ext.kind == ir::Extern::Kind::Kfunc;

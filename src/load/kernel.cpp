@@ -359,6 +359,7 @@ llvm::Expected<LoadedProg> progLoad(Kernel &k, const ProgLoad &spec) {
     std::memset(&attr, 0, sizeof(attr));
     attr.prog_type = spec.type;
     attr.expected_attach_type = spec.expectedAttachType;
+    attr.attach_btf_id = spec.attachBtfId;
     attr.insn_cnt = spec.insns.size();
     attr.insns = ptr(spec.insns.data());
     attr.license = ptr(spec.license.c_str());

@@ -67,7 +67,7 @@ private:
   llvm::Expected<std::optional<Target>> resolve(const Placed &caller,
                                                 size_t insn) const;
   const ir::Program *functionAt(llvm::StringRef section, uint64_t insn) const;
-  llvm::Error checkCoRe() const;
+  void collectCoRe();
   void collectBtfInfo();
   llvm::Error fail(const ir::Program &fn, uint64_t insn,
                    const llvm::Twine &message) const;
@@ -202,20 +202,20 @@ Linker::resolve(const Placed &caller, size_t insn) const {
   return Target{callee, uint64_t(target) - firstInsn(*callee)};
 }
 
-llvm::Error Linker::checkCoRe() const {
+// CO-RE records of every placed function, at their linked positions; the
+// loader resolves them against the target kernel's BTF.
+void Linker::collectCoRe() {
   if (!object_.btfExt)
-    return llvm::Error::success();
-  for (const auto &sec : object_.btfExt->coreRelos)
-    for (const btf::CoreRelo &relo : sec.records)
-      for (const Placed &p : placed_)
+    return;
+  for (const Placed &p : placed_)
+    for (const auto &sec : object_.btfExt->coreRelos)
+      for (const btf::CoreRelo &relo : sec.records)
         if (contains(*p.fn, sec.section, relo.insnOff))
-          return makeError("program '" + entry_.name +
-                           "' needs CO-RE, which is not "
-                           "supported yet: function '" +
-                           p.fn->name + "' (section '" + sec.section +
-                           "') has a CO-RE relocation at insn #" +
-                           llvm::Twine(relo.insnOff - firstInsn(*p.fn)));
-  return llvm::Error::success();
+          out_.coreRelos.push_back(
+              {p.start + uint32_t(relo.insnOff - firstInsn(*p.fn)), &relo});
+  std::stable_sort(
+      out_.coreRelos.begin(), out_.coreRelos.end(),
+      [](const CoreRelo &a, const CoreRelo &b) { return a.insn < b.insn; });
 }
 
 // The kernel accepts func_info only as exactly one record at the start of
@@ -313,8 +313,7 @@ llvm::Expected<LinkedProgram> Linker::run() {
     if (patched.code == kOpLdImm64)
       patched.src = kPseudoFunc;
   }
-  if (llvm::Error err = checkCoRe())
-    return err;
+  collectCoRe();
   std::stable_sort(
       out_.pending.begin(), out_.pending.end(),
       [](const Pending &a, const Pending &b) { return a.insn < b.insn; });

@@ -1,11 +1,13 @@
 // The loader. Stages, in order (each a method below):
-//   link programs (pure) -> load sanitised BTF -> create or reuse maps, pin
-//   -> data and .kconfig maps -> load programs -> wire slots -> pin programs.
+//   link programs (pure) -> load sanitised BTF -> CO-RE relocations
+//   -> create or reuse maps, pin -> data and .kconfig maps -> load programs
+//   -> wire slots -> pin programs.
 // A Transaction records every pin and directory created; if any stage fails
 // it removes them, and the Collection's fds close as it unwinds.
 #include "bpfcompat/loader.h"
 
 #include "bpfcompat/btf_builder.h"
+#include "bpfcompat/core.h"
 #include "bpfcompat/error.h"
 #include "bpfcompat/link.h"
 #include "bpfcompat/names.h"
@@ -20,6 +22,7 @@
 #include <sys/statfs.h>
 
 #include "externs.h"
+#include "kernel_btf.h"
 
 namespace bpfcompat::load {
 
@@ -113,13 +116,16 @@ std::string objectName(const ir::Object &object) {
   return llvm::sys::path::stem(object.path).str();
 }
 
-// libbpf's internal map names: up to 8 characters of the object name and
-// the section name ("btf_tc.data"); .data.foo-style sections keep their own.
+// libbpf's internal map names: up to 8 characters of the object name, fewer
+// when the name would pass 15 ("core_tr.kconfig"), and the section name
+// ("btf_tc.data"); .data.foo-style sections keep their own.
 std::string internalMapName(const ir::Object &object, llvm::StringRef section) {
   bool standard = section == ".data" || section == ".rodata" ||
                   section == ".bss" || section == ".kconfig";
-  std::string name = standard ? objectName(object).substr(0, 8) + section.str()
-                              : section.str();
+  size_t prefix = std::min<size_t>(8, 15 - section.size());
+  std::string name = standard
+                         ? objectName(object).substr(0, prefix) + section.str()
+                         : section.str();
   return kernelSafeName(name).substr(0, 15);
 }
 
@@ -130,9 +136,9 @@ public:
 
   llvm::Expected<Collection> run() {
     for (llvm::Error (Loader::*stage)() :
-         {&Loader::linkPrograms, &Loader::loadBtf, &Loader::createMaps,
-          &Loader::createDataMaps, &Loader::loadPrograms, &Loader::wire,
-          &Loader::pinPrograms})
+         {&Loader::linkPrograms, &Loader::loadBtf, &Loader::relocateCore,
+          &Loader::createMaps, &Loader::createDataMaps, &Loader::loadPrograms,
+          &Loader::wire, &Loader::pinPrograms})
       if (llvm::Error err = (this->*stage)())
         return kern::withContext(std::move(err), obj_.path);
     out_.createdPaths = tx_.commit();
@@ -142,6 +148,7 @@ public:
 private:
   llvm::Error linkPrograms();
   llvm::Error loadBtf();
+  llvm::Error relocateCore();
   llvm::Error createMaps();
   llvm::Error createDataMaps();
   llvm::Error loadPrograms();
@@ -260,6 +267,45 @@ llvm::Error Loader::loadBtf() {
     return llvm::Error::success();
   }
   btfFd_ = std::move(*fd);
+  return llvm::Error::success();
+}
+
+// Every CO-RE record of every linked program against the target BTF (the
+// running kernel's, or Options::targetBtf), before any kernel object exists:
+// a relocation that cannot be resolved fails the load as it does in libbpf.
+llvm::Error Loader::relocateCore() {
+  const core::Targets *targets = nullptr;
+  for (link::LinkedProgram &linked : linked_) {
+    const ir::Program &prog = *linked.entry;
+    for (size_t i = 0; i < linked.coreRelos.size(); ++i) {
+      const link::CoreRelo &at = linked.coreRelos[i];
+      const btf::CoreRelo &relo = *at.record;
+      auto fail = [&](llvm::Error err) {
+        return prefixError(std::move(err), "program '" + prog.name +
+                                               "': CO-RE relocation #" +
+                                               llvm::Twine(i) + " at insn #" +
+                                               llvm::Twine(at.insn) + ", " +
+                                               core::describe(*obj_.btf, relo));
+      };
+      if (!obj_.btf)
+        return fail(makeError("the object has .BTF.ext but no .BTF"));
+      if (!targets) {
+        auto loaded = coreTargets(opt_.targetBtf);
+        if (!loaded)
+          return loaded.takeError();
+        targets = *loaded;
+      }
+      auto result = core::computeRelo(*obj_.btf, relo, *targets);
+      if (!result)
+        return fail(result.takeError());
+      // The local id as the kernel knows it: our loaded BTF drops types
+      // (loadBtf), so ids shift.
+      if (relo.kind == btf::CoreReloKind::TypeIdLocal && btf_)
+        result->newVal = btf_->mappedId(relo.typeId);
+      if (llvm::Error err = core::patchInsn(linked.insns, at.insn, *result))
+        return fail(std::move(err));
+    }
+  }
   return llvm::Error::success();
 }
 
@@ -585,6 +631,15 @@ llvm::Error Loader::loadPrograms() {
     spec.type = prog.type.progType;
     spec.expectedAttachType =
         prog.type.hasExpectedAttachType ? prog.type.expectedAttachType : 0;
+    if (prog.type.progType == BPF_PROG_TYPE_TRACING ||
+        prog.type.progType == BPF_PROG_TYPE_LSM) {
+      auto id = attachBtfId(spec.expectedAttachType, prog.type.target);
+      if (!id)
+        return prefixError(id.takeError(), "program '" + prog.name +
+                                               "' (section '" + prog.section +
+                                               "')");
+      spec.attachBtfId = *id;
+    }
     spec.name = prog.name;
     spec.license = obj_.license.value_or("");
     spec.kernVersion = kernVersion;

@@ -274,9 +274,8 @@ const std::map<std::string, CannotLoad> kCannotLoad = {
     {"mixed/stride32_tail.g.o",
      {"refused by its own loader (map-tail-nonzero)", "as stride32_tail.o"}},
     {"libbpf/externs.g.o",
-     {"program 'fork_pin_task' needs CO-RE",
-      "CO-RE support is a later issue; and ksym bpf_prog_active is a data "
-      "symbol missing from kallsyms here"}},
+     {"bpf_prog_active",
+      "ksym bpf_prog_active is a data symbol missing from kallsyms here"}},
     {"libbpf/externs.o",
      {"bpf_prog_active",
       "ksym bpf_prog_active is a data symbol missing from kallsyms here"}},

@@ -1,5 +1,6 @@
 #include "oracle_support.h"
 
+#include "bpfcompat/kernel.h"
 #include "bpfcompat/section_names.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <linux/bpf.h>
+#include <sstream>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -170,6 +172,32 @@ LibbpfObject openWithLibbpf(const std::vector<uint8_t> &bytes,
       bpf_object__open_mem(out.bytes_.data(), out.bytes_.size(), &opts);
   out.obj_ = libbpf_get_error(obj) ? nullptr : obj;
   return out;
+}
+
+std::vector<uint64_t> xlatedInsns(int progFd) {
+  auto info = kern::progInfo(kern::systemKernel(), progFd, /*xlated=*/true);
+  EXPECT_TRUE(bool(info)) << llvm::toString(info.takeError());
+  if (!info)
+    return {};
+  std::vector<uint64_t> insns = std::move(info->xlated);
+  for (size_t i = 0; i + 1 < insns.size(); ++i) {
+    uint8_t code = uint8_t(insns[i]);
+    uint8_t src = uint8_t(insns[i] >> 12) & 0xf;
+    if (code != (BPF_LD | BPF_IMM | BPF_DW))
+      continue;
+    // BPF_PSEUDO_MAP_FD, _VALUE, _IDX, _IDX_VALUE: imm is a map id.
+    if (src == 1 || src == 2 || src == 5 || src == 6)
+      insns[i] &= 0xffffffffull;
+    ++i;
+  }
+  return insns;
+}
+
+std::string dumpInsns(const std::vector<uint64_t> &insns) {
+  std::ostringstream out;
+  for (size_t i = 0; i < insns.size(); ++i)
+    out << i << ": " << std::hex << insns[i] << std::dec << "\n";
+  return out.str();
 }
 
 bool privileged() {

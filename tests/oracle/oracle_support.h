@@ -66,6 +66,12 @@ LibbpfObject openWithLibbpf(const std::vector<uint8_t> &bytes,
 
 bool privileged(); // root, bpf() works, bpffs mounted (mounts it if needed)
 
+// A loaded program's instructions as the kernel holds them after
+// verification (BPF_OBJ_GET_INFO_BY_FD, xlated_prog_insns), with the map ids
+// of map references zeroed: two loads of one object differ only there.
+std::vector<uint64_t> xlatedInsns(int progFd);
+std::string dumpInsns(const std::vector<uint64_t> &insns);
+
 class TempDir {
 public:
   TempDir();

@@ -11,6 +11,8 @@ namespace bpfcompat::test {
 
 inline const std::string kSourceDir = BPFCOMPAT_SOURCE_DIR;
 inline const std::string kCorpusDir = BPFCOMPAT_CORPUS_DIR;
+// Corpus objects built against the build machine's vmlinux.h (no goldens).
+inline const std::string kCorpusVmlinuxDir = BPFCOMPAT_CORPUS_VMLINUX_DIR;
 inline const std::string kCli = BPFCOMPAT_CLI;
 // Installed by scripts/setup.sh from Debian packages.
 inline const std::string kCiliumTestdata =
