@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Item 4 of docs/performance.md: `bpfcompat check` throughput in objects/s,
+# with -j 1 and -j $(nproc), against a libbpf bpf_object__open_file +
+# bpf_object__close loop over the same files in one process. The object
+# lists are repeated so that each run checks a couple of thousand paths.
+# Best of three runs each. Prints a markdown table.
+# Usage: check_throughput.sh BUILD_DIR WORK_DIR LIST...
+set -euo pipefail
+build=$1 work=$2
+shift 2
+repeat=${CHECK_REPEAT:-20}
+files=()
+mapfile -t once < <(cat "$@")
+for ((i = 0; i < repeat; i++)); do files+=("${once[@]}"); done
+
+echo "### 4. \`check\` throughput"
+echo
+if ! "$build/bpfcompat" check --help >/dev/null 2>&1; then
+  echo "Not measured: this build has no \`bpfcompat check\`."
+  exit 0
+fi
+
+# Best wall time of three runs of "$@", in seconds.
+best_of_3() {
+  local best="" start end t
+  for _ in 1 2 3; do
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true # a failed check is a result, not an error
+    end=$(date +%s%N)
+    t=$(((end - start) / 1000))
+    [[ -z $best || $t -lt $best ]] && best=$t
+  done
+  awk -v us="$best" 'BEGIN { printf "%.3f", us / 1e6 }'
+}
+
+# Objects the JSON report says were checked (its summary.objects).
+checked() {
+  sed -n 's/.*"objects": *\([0-9][0-9]*\).*/\1/p' "$1" | tail -1
+}
+
+jobs=$(nproc)
+libbpf_s=$(best_of_3 "$build/bench/bpfcompat_bench" --open-loop "${files[@]}")
+opened=$("$build/bench/bpfcompat_bench" --open-loop "${files[@]}" | cut -d' ' -f1)
+echo "${#files[@]} paths (${#once[@]} objects x $repeat); libbpf opened $opened of them."
+echo
+echo "| run | seconds | objects/s | time vs libbpf open loop |"
+echo "|---|---:|---:|---:|"
+row() { # label seconds
+  awk -v l="$1" -v s="$2" -v n="${#files[@]}" -v b="$libbpf_s" \
+    'BEGIN { printf "| %s | %.3f | %.0f | %.2f |\n", l, s, n / s, s / b }'
+}
+row "libbpf open+close loop, 1 thread" "$libbpf_s"
+for j in 1 "$jobs"; do
+  s=$(best_of_3 "$build/bpfcompat" check -j "$j" --format json \
+    -o "$work/check.json" "${files[@]}")
+  row "bpfcompat check -j $j ($(checked "$work/check.json") objects in report)" "$s"
+done
+echo
