@@ -9,6 +9,11 @@
 //   bpfcompat_bench --open-loop FILE...
 //     libbpf bpf_object__open_file + bpf_object__close over FILEs in one
 //     thread, the peer of `bpfcompat check`; prints "<objects> <seconds>".
+//   bpfcompat_bench --repeat OPERATION IMPL COUNT FILE
+//     Runs one operation COUNT times and nothing else, for profilers
+//     (valgrind --tool=callgrind --toggle-collect='*repeatOperation*').
+//     OPERATION: read, convert (IR already read), e2e, load; IMPL: ours,
+//     libbpf.
 #include "bpfcompat/error.h"
 
 #include <bpf/libbpf.h>
@@ -106,6 +111,64 @@ int openLoop(int argc, char **argv) {
     bpf_object__close(obj);
   }
   std::printf("%d %.6f\n", opened, (nowNs() - start) / 1e9);
+  return 0;
+}
+
+// Not inlined: profilers collect inside it by name.
+[[gnu::noinline]] llvm::Error
+repeatOperation(const std::string &operation, const std::string &impl,
+                int count, const ObjectFile &o, const ir::Object *object,
+                const std::string &out, const std::string &pinDir) {
+  bool ours = impl == "ours";
+  for (int i = 0; i < count; ++i) {
+    LoadTiming timing;
+    llvm::Error err = llvm::Error::success();
+    if (operation == "read")
+      err = ours ? readOurs(o) : openLibbpf(o);
+    else if (operation == "convert" && ours)
+      err = convertOurs(*object);
+    else if (operation == "e2e")
+      err = ours ? readConvertWriteOurs(o, out) : linkLibbpf(o, out);
+    else if (operation == "load")
+      err = ours ? loadOurs(*object, pinDir, timing)
+                 : loadLibbpf(o, pinDir, timing);
+    else
+      return makeError("unknown operation " + operation + " " + impl);
+    if (err)
+      return err;
+  }
+  return llvm::Error::success();
+}
+
+int repeat(int argc, char **argv) {
+  if (argc != 4) {
+    std::cerr << "usage: bpfcompat_bench --repeat OPERATION IMPL COUNT FILE\n";
+    return 2;
+  }
+  Config config;
+  std::set<std::string> names;
+  std::string list = config.workDir + ".list";
+  fs::create_directories(config.workDir);
+  std::ofstream(list) << argv[3] << "\n";
+  auto err = readList("profile", list, config.objects, names);
+  fs::remove(list);
+  auto ir = err ? llvm::Expected<ir::Object>(std::move(err))
+                : readIr(config.objects.front());
+  if (ir && std::string(argv[0]) == "load")
+    fs::create_directories(config.pinDir);
+  if (ir)
+    err = repeatOperation(argv[0], argv[1], std::atoi(argv[2]),
+                          config.objects.front(), &*ir,
+                          config.workDir + "/out.o", config.pinDir);
+  else
+    err = ir.takeError();
+  std::error_code ec;
+  fs::remove_all(config.workDir, ec);
+  fs::remove_all(config.pinDir, ec);
+  if (err) {
+    std::cerr << "bpfcompat_bench: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
   return 0;
 }
 
@@ -241,6 +304,8 @@ int run(int argc, char **argv) {
   quietLibbpf();
   if (argc > 1 && std::string(argv[1]) == "--open-loop")
     return openLoop(argc - 2, argv + 2);
+  if (argc > 1 && std::string(argv[1]) == "--repeat")
+    return repeat(argc - 2, argv + 2);
   auto config = parseArgs(argc, argv);
   if (!config) {
     std::cerr << "bpfcompat_bench: " << llvm::toString(config.takeError())
