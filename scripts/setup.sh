@@ -7,8 +7,11 @@ packages=(
   cmake g++ make pkg-config clang llvm-14-dev
   libelf-dev zlib1g-dev libssl-dev libyaml-cpp-dev libgtest-dev libbenchmark-dev
   libbpf-dev bpftool iproute2
-  # Real-world BPF objects the tests read: cilium/ebpf testdata, libxdp.
-  golang-github-cilium-ebpf-dev libxdp1
+  # Real-world BPF objects the tests read: cilium/ebpf testdata, libxdp,
+  # and xdp-tools, whose programs embed BPF skeletons (check --scan-embedded).
+  golang-github-cilium-ebpf-dev libxdp1 xdp-tools
+  # A real JUnit consumer that reads `check --format junit` in the tests.
+  python3-junitparser
 )
 
 missing=()

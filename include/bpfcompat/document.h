@@ -15,6 +15,14 @@
 namespace bpfcompat::doc {
 
 class Value;
+
+// A decimal number printed with a fixed number of fraction digits (times in
+// reports), so documents stay byte-for-byte comparable.
+struct Fixed {
+  double value = 0;
+  int digits = 6;
+  std::string text() const; // "0.001250"
+};
 using Array = std::vector<Value>;
 // Insertion-ordered object: field order is part of the documented schema.
 using Object = std::vector<std::pair<std::string, Value>>;
@@ -32,6 +40,7 @@ public:
   Value(unsigned long long v) : v_(uint64_t(v)) {}
   Value(const char *v) : v_(std::string(v)) {}
   Value(std::string v) : v_(std::move(v)) {}
+  Value(Fixed v) : v_(v) {}
   Value(Array v) : v_(std::make_shared<Array>(std::move(v))) {}
   Value(Object v) : v_(std::make_shared<Object>(std::move(v))) {}
 
@@ -40,11 +49,12 @@ public:
   const int64_t *asInt() const { return std::get_if<int64_t>(&v_); }
   const uint64_t *asUint() const { return std::get_if<uint64_t>(&v_); }
   const std::string *asString() const { return std::get_if<std::string>(&v_); }
+  const Fixed *asFixed() const { return std::get_if<Fixed>(&v_); }
   const Array *asArray() const;
   const Object *asObject() const;
 
 private:
-  std::variant<std::monostate, bool, int64_t, uint64_t, std::string,
+  std::variant<std::monostate, bool, int64_t, uint64_t, Fixed, std::string,
                std::shared_ptr<Array>, std::shared_ptr<Object>>
       v_;
 };

@@ -150,6 +150,11 @@ llvm::Expected<LinkInfo> linkInfo(Kernel &k, int linkFd);
 // BTF load; on failure retries with a log and puts it in the KernelError.
 llvm::Expected<Fd> btfLoad(Kernel &k, const std::vector<uint8_t> &btf);
 
+// Verifier log_level bits (the kernel's BPF_LOG_LEVEL1 and BPF_LOG_STATS,
+// which the UAPI header does not name).
+inline constexpr int kLogLevelVerbose = 1;
+inline constexpr int kLogLevelStats = 4;
+
 struct ProgLoad {
   uint32_t type = 0;
   uint32_t expectedAttachType = 0;
@@ -161,7 +166,7 @@ struct ProgLoad {
   std::vector<bpf_func_info> funcInfo;
   std::vector<bpf_line_info> lineInfo;
   uint32_t flags = 0;
-  int logLevel = 0; // > 0: always capture the verifier log
+  int logLevel = 0; // > 0: always capture the verifier log (kLogLevel*)
 };
 struct LoadedProg {
   Fd fd;

@@ -28,6 +28,9 @@ struct Options {
   std::map<std::string, uint32_t> maxEntries; // --map-size NAME=N
   std::string pinProgs;     // pin every program as <dir>/<name> when set
   bool verifierLog = false; // keep the verifier log of every program
+  // Ask the verifier for its statistics (BPF_LOG_STATS) of every program;
+  // they end up in LoadedProgram::verifierLog.
+  bool verifierStats = false;
 };
 
 struct LoadedMap {
@@ -62,6 +65,17 @@ struct Collection {
 llvm::Expected<Collection> loadObject(const ir::Object &object,
                                       const Options &options,
                                       kern::Kernel &kernel);
+
+// Removes what a load created (Collection::createdPaths or a load record),
+// newest first. Paths already gone or directories no longer empty (something
+// else lives there now) are left; other failures are collected, not fatal,
+// so as much as possible is removed. Returns the paths removed.
+struct Removal {
+  std::vector<std::string> removed;
+  std::vector<std::string> errors; // "cannot remove P: reason"
+};
+Removal removeCreated(kern::Kernel &kernel,
+                      const std::vector<std::string> &paths);
 
 // Where a map of `object` is pinned under `options`, "" when it is not.
 llvm::Expected<std::string>

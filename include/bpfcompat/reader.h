@@ -82,6 +82,9 @@ ir::ConventionVerdict detectConvention(const elf::File &file,
 
 struct ReadOptions {
   std::optional<ir::Convention> convention; // overrides detection
+  // The verdict of an earlier detectConvention() on this file, so callers
+  // that report detection separately (check) do not detect twice.
+  std::optional<ir::ConventionVerdict> detected;
 };
 
 // The whole reading pipeline for one file: ELF view, detection, common parts,

@@ -41,5 +41,6 @@ int runDiff(const std::vector<std::string> &argv);
 int runConvert(const std::vector<std::string> &argv);
 int runLoad(const std::vector<std::string> &argv);
 int runUnload(const std::vector<std::string> &argv);
+int runCheck(const std::vector<std::string> &argv);
 
 } // namespace bpfcompat::cli

@@ -165,25 +165,14 @@ llvm::Error attachAll(kern::Kernel &k, const std::vector<Attachment> &todo,
   return llvm::Error::success();
 }
 
-// Removes `paths` newest first, skipping what is gone or no longer empty.
+// Removes what a load created and says what it did.
 int removeCreated(kern::Kernel &k, const std::vector<std::string> &paths) {
-  int status = kExitOk;
-  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
-    struct stat st;
-    if (::lstat(it->c_str(), &st) != 0)
-      continue; // already gone
-    int rc = S_ISDIR(st.st_mode) ? k.rmdir(*it) : k.unlink(*it);
-    if (rc == -ENOTEMPTY)
-      continue; // something else lives there now; keep it
-    if (rc != 0) {
-      std::cerr << "bpfcompat: error: cannot remove " << *it << ": "
-                << std::strerror(-rc) << "\n";
-      status = kExitFailed;
-    } else {
-      std::cout << "removed " << *it << "\n";
-    }
-  }
-  return status;
+  load::Removal removal = load::removeCreated(k, paths);
+  for (const std::string &path : removal.removed)
+    std::cout << "removed " << path << "\n";
+  for (const std::string &error : removal.errors)
+    std::cerr << "bpfcompat: error: " << error << "\n";
+  return removal.errors.empty() ? kExitOk : kExitFailed;
 }
 
 llvm::Error writeRecord(const std::string &path, const ir::Object &object,

@@ -34,6 +34,13 @@ constexpr const char *kUsage =
     "      load an object with its own convention's semantics (our loader)\n"
     "  unload OBJ|RECORD\n"
     "      remove what a load pinned, as recorded by that load\n"
+    "  check PATH... [-j N] [--kernel] [--scan-embedded]\n"
+    "           [--format text|json|yaml|junit|csv] [-o FILE]\n"
+    "           [--baseline PREV.json] [--fail-on STAGE[,STAGE...]]\n"
+    "           [--time-limit SECONDS] [--memory-limit MIB] [--btf FILE]\n"
+    "           [--quiet]\n"
+    "      check whole corpora: detect, read, convert, reopen with libbpf,\n"
+    "      and with --kernel load both; reports for people and machines\n"
     "\n"
     "conventions: libbpf, libbpf-legacy, iproute2, gobpf, perf, samples, zig\n"
     "exit status: 0 success, 1 an object failed, 2 bad usage\n";
@@ -62,6 +69,8 @@ int main(int argc, char **argv) {
     return runLoad(rest);
   if (verb == "unload")
     return runUnload(rest);
+  if (verb == "check")
+    return runCheck(rest);
   std::fprintf(stderr, "bpfcompat: unknown verb '%s'\n\n%s", verb.c_str(),
                kUsage);
   return kExitUsage;

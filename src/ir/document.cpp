@@ -8,10 +8,17 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <optional>
 #include <string_view>
 
 namespace bpfcompat::doc {
+
+std::string Fixed::text() const {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, value);
+  return buf;
+}
 
 const Array *Value::asArray() const {
   auto p = std::get_if<std::shared_ptr<Array>>(&v_);
@@ -158,6 +165,8 @@ void emitYaml(YAML::Emitter &out, const Value &value) {
     out << *i;
   } else if (const uint64_t *u = value.asUint()) {
     out << *u;
+  } else if (const Fixed *f = value.asFixed()) {
+    out << f->text();
   } else if (const std::string *s = value.asString()) {
     emitYamlString(out, *s);
   } else if (const Array *array = value.asArray()) {
@@ -248,6 +257,8 @@ void writeJson(std::string &out, const Value &value, size_t depth) {
     out += std::to_string(*i);
   } else if (const uint64_t *u = value.asUint()) {
     out += std::to_string(*u);
+  } else if (const Fixed *f = value.asFixed()) {
+    out += f->text();
   } else if (const std::string *s = value.asString()) {
     writeJsonString(out, *s);
   } else if (const Array *array = value.asArray()) {

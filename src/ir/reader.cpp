@@ -124,8 +124,9 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
       file.bigEndian() ? ir::ByteOrder::Big : ir::ByteOrder::Little;
   object.machine = file.machine();
 
-  ObjectFacts facts = computeFacts(file);
-  object.verdict = detectConvention(file, facts);
+  object.verdict = options.detected
+                       ? *options.detected
+                       : detectConvention(file, computeFacts(file));
   if (options.convention && *options.convention != object.verdict.convention) {
     object.verdict.candidates.insert(
         object.verdict.candidates.begin(),
@@ -158,11 +159,13 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
   if (llvm::Error err = run()) {
     // No convention claimed the object because its legacy map array is
     // unreadable; that, not the missing maps it leads to, is the cause.
-    if (!object.verdict.forced && object.verdict.score == 0)
+    if (!object.verdict.forced && object.verdict.score == 0) {
+      ObjectFacts facts = computeFacts(file);
       for (auto it = facts.legacyArrays.rbegin();
            it != facts.legacyArrays.rend(); ++it)
         if (!it->error.empty())
           err = llvm::joinErrors(makeError(it->error), std::move(err));
+    }
     return prefixError(std::move(err), file.path());
   }
   return object;

@@ -408,7 +408,7 @@ llvm::Expected<LoadedProg> progLoad(Kernel &k, const ProgLoad &spec) {
     long first = load(0, nullptr);
     if (first >= 0)
       return LoadedProg{Fd(static_cast<int>(first)), {}};
-    rc = loadLogged(1);
+    rc = loadLogged(kLogLevelVerbose);
     if (rc == -ENOSPC)
       rc = first; // only the log was cut short; the first errno is the reason
   }

@@ -588,7 +588,8 @@ llvm::Error Loader::loadPrograms() {
     spec.name = prog.name;
     spec.license = obj_.license.value_or("");
     spec.kernVersion = kernVersion;
-    spec.logLevel = opt_.verifierLog ? 1 : 0;
+    spec.logLevel = (opt_.verifierLog ? kern::kLogLevelVerbose : 0) |
+                    (opt_.verifierStats ? kern::kLogLevelStats : 0);
     if (prog.type.sleepable)
       spec.flags |= BPF_F_SLEEPABLE;
     for (const ir::Insn &insn : linked.insns) {

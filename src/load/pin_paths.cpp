@@ -1,6 +1,11 @@
-// Pin paths per convention (CONVENTIONS §3.5, §4.3, §6.3).
+// Pin paths per convention (CONVENTIONS §3.5, §4.3, §6.3), and removing
+// what a load pinned.
 #include "bpfcompat/error.h"
 #include "bpfcompat/loader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -91,6 +96,25 @@ pinPath(const ir::Map &map, const ir::Object &object, const Options &options) {
                      "refuses to load this object");
   }
   return "";
+}
+
+Removal removeCreated(kern::Kernel &kernel,
+                      const std::vector<std::string> &paths) {
+  Removal out;
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    struct stat st;
+    if (::lstat(it->c_str(), &st) != 0)
+      continue; // already gone
+    int rc = S_ISDIR(st.st_mode) ? kernel.rmdir(*it) : kernel.unlink(*it);
+    if (rc == -ENOTEMPTY)
+      continue; // something else lives there now; keep it
+    if (rc != 0)
+      out.errors.push_back("cannot remove " + *it + ": " +
+                           std::strerror(-rc));
+    else
+      out.removed.push_back(*it);
+  }
+  return out;
 }
 
 } // namespace bpfcompat::load

@@ -500,5 +500,84 @@ TEST_F(Cli, TopLevelUsage) {
   EXPECT_TRUE(r.err.empty()) << r;
 }
 
+// ---- check
+
+TEST_F(Cli, CheckBaselineListsRegressionsFixesAndNewObjects) {
+  fs::create_directories(tmp("objs"));
+  fs::copy_file(kLegacy, tmp("objs/a.o"));
+  fs::copy_file(kTcFull, tmp("objs/b.o"));
+  std::string base = tmp("base.json").string();
+  CliRun first = run({"check", "--quiet", "--format", "json", "-o", base,
+                      tmp("objs").string()});
+  ASSERT_EQ(first.status, 0) << first;
+
+  // b.o is now truncated (a regression), c.o is new.
+  std::vector<uint8_t> bytes = test::readBytes(kTcFull);
+  bytes.resize(200);
+  fs::remove(tmp("objs/b.o"));
+  std::ofstream(tmp("objs/b.o"), std::ios::binary)
+      .write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+  fs::copy_file(kBtfMaps, tmp("objs/c.o"));
+  std::string second = tmp("second.json").string();
+  CliRun worse = run({"check", "--quiet", "--baseline", base, "--fail-on",
+                      "regressions", "--format", "json", "-o", second,
+                      tmp("objs").string()});
+  EXPECT_EQ(worse.status, 1) << worse;
+  std::string b = tmp("objs/b.o").string(), c = tmp("objs/c.o").string();
+  EXPECT_TRUE(contains(worse.err, "regression " + b + " [detect]")) << worse;
+  EXPECT_TRUE(contains(worse.err, "new        " + c)) << worse;
+  YAML::Node doc = YAML::LoadFile(second);
+  ASSERT_EQ(doc["comparison"]["regressions"].size(), 1u);
+  EXPECT_EQ(doc["comparison"]["regressions"][0]["path"].as<std::string>(), b);
+
+  // Restored: the same comparison the other way round is a fix.
+  fs::remove(tmp("objs/b.o"));
+  fs::copy_file(kTcFull, tmp("objs/b.o"));
+  CliRun better = run({"check", "--quiet", "--baseline", second, "--fail-on",
+                       "regressions", tmp("objs").string()});
+  EXPECT_EQ(better.status, 0) << better;
+  EXPECT_TRUE(contains(better.out, "0 regressions, 1 fixes")) << better;
+  EXPECT_TRUE(contains(better.out, "fixed      " + b + " [detect]")) << better;
+}
+
+TEST_F(Cli, CheckExitStatusFollowsFailOn) {
+  std::vector<uint8_t> bytes = test::readBytes(kTcFull);
+  bytes.resize(100);
+  std::ofstream(tmp("cut.o"), std::ios::binary)
+      .write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+  std::string cut = tmp("cut.o").string();
+  CliRun byDefault = run({"check", cut});
+  EXPECT_EQ(byDefault.status, 1) << byDefault;
+  EXPECT_TRUE(contains(byDefault.out, "[detect] " + cut + ":")) << byDefault;
+  EXPECT_EQ(run({"check", "--fail-on", "none", cut}).status, 0);
+  EXPECT_EQ(run({"check", "--fail-on", "reopen,load-original", cut}).status,
+            0);
+  EXPECT_EQ(run({"check", "-j1", "--fail-on", "any", kLegacy}).status, 0);
+  EXPECT_EQ(run({"check", "--fail-on", "sometimes", cut}).status, 2);
+  EXPECT_EQ(run({"check"}).status, 2);
+  EXPECT_EQ(run({"check", "--format", "xml", cut}).status, 2);
+  EXPECT_EQ(run({"check", "--jobs", "many", cut}).status, 2);
+  EXPECT_EQ(run({"check", "--fail-on", "regressions", cut}).status, 2);
+  CliRun missing = run({"check", tmp("nope.o").string()});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_TRUE(contains(missing.out, "nope.o: cannot open")) << missing;
+}
+
+TEST_F(Cli, CheckFormatsParse) {
+  for (const char *format : {"yaml", "json"}) {
+    CliRun r = run({"check", "--quiet", "--format", format, kLegacy, kTcFull});
+    ASSERT_EQ(r.status, 0) << r;
+    YAML::Node doc = YAML::Load(r.out);
+    EXPECT_EQ(doc["summary"]["objects"].as<int>(), 2) << format;
+    EXPECT_EQ(doc["objects"][1]["convention"].as<std::string>(), "iproute2");
+  }
+  CliRun csv = run({"check", "--quiet", "--format", "csv", kLegacy});
+  ASSERT_EQ(csv.status, 0) << csv;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv;
+  // Not a terminal: plain progress lines on stderr.
+  CliRun plain = run({"check", kLegacy});
+  EXPECT_TRUE(contains(plain.err, "check: 1/1 objects")) << plain;
+}
+
 } // namespace
 } // namespace bpfcompat
