@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace bpfcompat::btf {
@@ -57,7 +58,9 @@ public:
 private:
   std::vector<Type> types_; // id = index + 1
   std::vector<char> strings_{'\0'};
-  std::map<std::string, uint32_t> stringOffsets_;
+  // Hashed: with an ordered map, string compares were half of re-encoding
+  // a large BTF for every load.
+  std::unordered_map<std::string, uint32_t> stringOffsets_;
   std::vector<uint32_t> oldToNew_; // index = old id
   // The first anonymous PTR by target and ARRAY by (elem, index, nelems), so
   // ptrTo and arrayOf need no scan of every type (quadratic with many maps).
