@@ -26,7 +26,9 @@ struct ObjectCloser {
 using LibbpfObject = std::unique_ptr<bpf_object, ObjectCloser>;
 
 llvm::Error libbpfError(const char *what, int err) {
-  return makeError(llvm::Twine("libbpf ") + what + ": " + std::strerror(err));
+  char message[256];
+  libbpf_strerror(err, message, sizeof message); // knows libbpf's own codes
+  return makeError(llvm::Twine("libbpf ") + what + ": " + message);
 }
 
 llvm::Expected<LibbpfObject> openMem(const ObjectFile &object,
@@ -47,6 +49,16 @@ llvm::Error writeFile(const std::string &path,
   if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
     return makeError("cannot write " + path);
   return llvm::Error::success();
+}
+
+// Runs `load` between two readings of both clocks.
+template <typename F> auto timed(LoadTiming &timing, F load) {
+  uint64_t bpfStart = bpfSyscallTotals().nanoseconds;
+  uint64_t start = nowNs();
+  auto result = load();
+  timing.wallNs = nowNs() - start;
+  timing.bpfNs = bpfSyscallTotals().nanoseconds - bpfStart;
+  return result;
 }
 
 } // namespace
@@ -98,18 +110,6 @@ llvm::Error linkLibbpf(const ObjectFile &object, const std::string &outPath) {
     return libbpfError("bpf_linker", -err);
   return llvm::Error::success();
 }
-
-namespace {
-// Runs `load` between two readings of both clocks.
-template <typename F> auto timed(LoadTiming &timing, F load) {
-  uint64_t bpfStart = bpfSyscallTotals().nanoseconds;
-  uint64_t start = nowNs();
-  auto result = load();
-  timing.wallNs = nowNs() - start;
-  timing.bpfNs = bpfSyscallTotals().nanoseconds - bpfStart;
-  return result;
-}
-} // namespace
 
 llvm::Error loadOurs(const ir::Object &object, const std::string &pinDir,
                      LoadTiming &timing) {
