@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config clang llvm-14-dev
-  libelf-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libbenchmark-dev
+  libelf-dev zlib1g-dev libssl-dev libyaml-cpp-dev libgtest-dev libbenchmark-dev
   libbpf-dev bpftool iproute2
   # Real-world BPF objects the tests read: cilium/ebpf testdata, libxdp,
   # and xdp-tools, whose programs embed BPF skeletons (check --scan-embedded).

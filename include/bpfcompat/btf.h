@@ -10,6 +10,7 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -174,6 +175,30 @@ template <typename Record> struct SectionRecords {
   std::string section;
   std::vector<Record> records;
 };
+
+// Whether `records` are ordered by instruction, as compilers emit them and
+// the kernel requires them.
+template <typename Record>
+bool sortedByInsn(const std::vector<Record> &records) {
+  return std::is_sorted(
+      records.begin(), records.end(),
+      [](const Record &a, const Record &b) { return a.insnOff < b.insnOff; });
+}
+
+// The records that may lie in instructions [first, end): exactly those when
+// `sorted` (found by binary search: many programs share a section, and a scan
+// per program is quadratic), else all of them. Callers still check the range.
+template <typename Record>
+llvm::ArrayRef<Record> recordsNear(const std::vector<Record> &records,
+                                   bool sorted, uint32_t first, uint32_t end) {
+  if (!sorted)
+    return records;
+  auto below = [](const Record &r, uint32_t insn) { return r.insnOff < insn; };
+  auto from = std::lower_bound(records.begin(), records.end(), first, below);
+  auto to = std::lower_bound(from, records.end(), end, below);
+  return llvm::ArrayRef<Record>(records.data() + (from - records.begin()),
+                                size_t(to - from));
+}
 
 // A parsed .BTF.ext. Strings resolve through the .BTF string table.
 struct BtfExt {

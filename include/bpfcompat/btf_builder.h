@@ -14,6 +14,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace bpfcompat::btf {
@@ -42,6 +44,7 @@ public:
   uint32_t arrayOf(uint32_t elem, uint32_t index, uint32_t nelems);
 
   const Type *type(uint32_t id) const;
+  // Must not change PTR or ARRAY types: ptrTo and arrayOf index them.
   Type *mutableType(uint32_t id);
   size_t size() const { return types_.size(); }
 
@@ -55,8 +58,14 @@ public:
 private:
   std::vector<Type> types_; // id = index + 1
   std::vector<char> strings_{'\0'};
-  std::map<std::string, uint32_t> stringOffsets_;
+  // Hashed: with an ordered map, string compares were half of re-encoding
+  // a large BTF for every load.
+  std::unordered_map<std::string, uint32_t> stringOffsets_;
   std::vector<uint32_t> oldToNew_; // index = old id
+  // The first anonymous PTR by target and ARRAY by (elem, index, nelems), so
+  // ptrTo and arrayOf need no scan of every type (quadratic with many maps).
+  std::map<uint32_t, uint32_t> anonPtrs_;
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> arrays_;
 };
 
 // Records of one output section for .BTF.ext: type ids already remapped,

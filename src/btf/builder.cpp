@@ -162,6 +162,12 @@ uint32_t Builder::mappedId(uint32_t oldId) const {
 
 uint32_t Builder::add(Type type) {
   type.id = uint32_t(types_.size() + 1);
+  if (type.kind == Kind::Ptr && type.name.empty())
+    anonPtrs_.try_emplace(type.type, type.id);
+  if (type.kind == Kind::Array)
+    arrays_.try_emplace(
+        std::tuple(type.arrayElemType, type.arrayIndexType, type.arrayNelems),
+        type.id);
   types_.push_back(std::move(type));
   return types_.back().id;
 }
@@ -183,9 +189,8 @@ uint32_t Builder::intType(const std::string &name, uint32_t size,
 }
 
 uint32_t Builder::ptrTo(uint32_t target) {
-  for (const Type &t : types_)
-    if (t.kind == Kind::Ptr && t.type == target && t.name.empty())
-      return t.id;
+  if (auto it = anonPtrs_.find(target); it != anonPtrs_.end())
+    return it->second;
   Type t;
   t.kind = Kind::Ptr;
   t.type = target;
@@ -193,10 +198,9 @@ uint32_t Builder::ptrTo(uint32_t target) {
 }
 
 uint32_t Builder::arrayOf(uint32_t elem, uint32_t index, uint32_t nelems) {
-  for (const Type &t : types_)
-    if (t.kind == Kind::Array && t.arrayElemType == elem &&
-        t.arrayIndexType == index && t.arrayNelems == nelems)
-      return t.id;
+  if (auto it = arrays_.find(std::tuple(elem, index, nelems));
+      it != arrays_.end())
+    return it->second;
   Type t;
   t.kind = Kind::Array;
   t.arrayElemType = elem;

@@ -821,6 +821,7 @@ std::vector<uint8_t> Converter::encodeExt() {
   std::vector<btf::ExtSection> sections(progSections_.size());
   for (size_t i = 0; i < progSections_.size(); ++i)
     sections[i].name = progSections_[i].name;
+  std::map<const void *, bool> sorted; // by record list, checked once
   for (const Placement &p : placements_) {
     uint32_t first = uint32_t(p.prog->sectionOffset / 8);
     uint32_t end = first + uint32_t(p.prog->insns.size());
@@ -830,7 +831,11 @@ std::vector<uint8_t> Converter::encodeExt() {
       for (const auto &recs : bySection) {
         if (recs.section != p.prog->section)
           continue;
-        for (auto record : recs.records)
+        auto [known, fresh] = sorted.try_emplace(&recs.records, false);
+        if (fresh)
+          known->second = btf::sortedByInsn(recs.records);
+        for (auto record :
+             btf::recordsNear(recs.records, known->second, first, end))
           if (record.insnOff >= first && record.insnOff < end) {
             record.insnOff = base + (record.insnOff - first);
             remap(record);

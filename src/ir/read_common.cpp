@@ -210,9 +210,12 @@ llvm::Error addWholeSectionProgram(const elf::File &file,
 
 ir::Program *programContaining(ir::Object &object, llvm::StringRef section,
                                uint64_t offset) {
+  // Offsets first: they rule out most programs without a string compare,
+  // which made this scan per relocation dominate objects with many programs.
   for (ir::Program &prog : object.programs)
-    if (prog.section == section && offset >= prog.sectionOffset &&
-        offset < prog.sectionOffset + prog.insns.size() * 8)
+    if (offset >= prog.sectionOffset &&
+        offset < prog.sectionOffset + prog.insns.size() * 8 &&
+        prog.section == section)
       return &prog;
   return nullptr;
 }
@@ -220,7 +223,7 @@ ir::Program *programContaining(ir::Object &object, llvm::StringRef section,
 const ir::Map *mapAt(const ir::Object &object, llvm::StringRef section,
                      uint64_t offset) {
   for (const ir::Map &map : object.maps)
-    if (map.origin.section == section && map.origin.offset == offset)
+    if (map.origin.offset == offset && map.origin.section == section)
       return &map;
   return nullptr;
 }

@@ -2,9 +2,10 @@
 
 #include "bpfcompat/error.h"
 
-#include <llvm/Support/SHA1.h>
+#include <llvm/ADT/StringExtras.h>
 
 #include <algorithm>
+#include <openssl/evp.h>
 
 #include "read_support.h"
 
@@ -95,12 +96,30 @@ ir::ConventionVerdict detectConvention(const elf::File &file,
   return verdict;
 }
 
+namespace {
+
+// SHA-1 of the whole file through OpenSSL, which uses the CPU's SHA
+// extensions: with LLVM's portable SHA1 the hash alone cost more than libbpf
+// takes to open the object (docs/performance.md).
+std::string sha1Hex(llvm::ArrayRef<uint8_t> bytes) {
+  static const EVP_MD *sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (!sha1 ||
+      !EVP_Digest(bytes.data(), bytes.size(), digest, &size, sha1, nullptr))
+    llvm::report_fatal_error("OpenSSL cannot compute SHA-1");
+  return llvm::toHex(llvm::ArrayRef<uint8_t>(digest, size),
+                     /*LowerCase=*/true);
+}
+
+} // namespace
+
 llvm::Expected<ir::Object> readObject(const elf::File &file,
                                       const ReadOptions &options) {
   ir::Object object;
   object.path = file.path().str();
   object.fileSize = file.bytes().size();
-  object.sha1 = llvm::toHex(llvm::SHA1::hash(file.bytes()), /*LowerCase=*/true);
+  object.sha1 = sha1Hex(file.bytes());
   object.byteOrder =
       file.bigEndian() ? ir::ByteOrder::Big : ir::ByteOrder::Little;
   object.machine = file.machine();

@@ -249,15 +249,24 @@ void Linker::collectBtfInfo() {
     auto shift = [&](uint32_t insnOff) {
       return uint32_t(p.start + (insnOff - firstInsn(*p.fn)));
     };
+    // Only the records near the function: objects with many programs in
+    // one section made a scan of all of them per function quadratic.
+    auto near = [&](const auto &sec) {
+      uint32_t first = uint32_t(firstInsn(*p.fn));
+      return btf::recordsNear(sec.records, btf::sortedByInsn(sec.records),
+                              first, first + uint32_t(p.fn->insns.size()));
+    };
     for (const auto &sec : object_.btfExt->funcInfo)
-      for (const btf::FuncInfo &rec : sec.records)
-        if (contains(*p.fn, sec.section, rec.insnOff))
-          out_.funcInfo.push_back({shift(rec.insnOff), rec.typeId});
+      if (sec.section == p.fn->section)
+        for (const btf::FuncInfo &rec : near(sec))
+          if (contains(*p.fn, sec.section, rec.insnOff))
+            out_.funcInfo.push_back({shift(rec.insnOff), rec.typeId});
     for (const auto &sec : object_.btfExt->lineInfo)
-      for (const btf::LineInfo &rec : sec.records)
-        if (contains(*p.fn, sec.section, rec.insnOff))
-          out_.lineInfo.push_back({shift(rec.insnOff), rec.fileName, rec.line,
-                                   rec.lineNum, rec.column});
+      if (sec.section == p.fn->section)
+        for (const btf::LineInfo &rec : near(sec))
+          if (contains(*p.fn, sec.section, rec.insnOff))
+            out_.lineInfo.push_back({shift(rec.insnOff), rec.fileName, rec.line,
+                                     rec.lineNum, rec.column});
   }
   auto byInsn = [](const auto &a, const auto &b) { return a.insn < b.insn; };
   std::stable_sort(out_.funcInfo.begin(), out_.funcInfo.end(), byInsn);
