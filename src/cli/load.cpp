@@ -14,6 +14,7 @@
 #include "bpfcompat/loader.h"
 #include "bpfcompat/names.h"
 #include "bpfcompat/reader.h"
+#include "bpfcompat/render.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -176,8 +177,7 @@ int removeCreated(kern::Kernel &k, const std::vector<std::string> &paths) {
     if (rc == -ENOTEMPTY)
       continue; // something else lives there now; keep it
     if (rc != 0) {
-      std::cerr << "bpfcompat: error: cannot remove " << *it << ": "
-                << std::strerror(-rc) << "\n";
+      printError("cannot remove " + *it + ": " + std::strerror(-rc));
       status = kExitFailed;
     } else {
       std::cout << "removed " << *it << "\n";
@@ -307,8 +307,7 @@ int runLoad(const std::vector<std::string> &argv) {
 
   auto object = readObject(args->positional.front(), readOptions);
   if (!object) {
-    std::cerr << "bpfcompat: error: " << llvm::toString(object.takeError())
-              << "\n";
+    printError(object.takeError());
     return kExitFailed;
   }
   auto attachments = parseAttachments(*args, *object);
@@ -341,21 +340,21 @@ int runLoad(const std::vector<std::string> &argv) {
           log = e.verifierLog();
         },
         [&](const llvm::ErrorInfoBase &e) { message = e.message(); });
-    std::cerr << "bpfcompat: error: " << message << "\n";
+    printError(message);
     if (!log.empty()) {
       if (auto file = args->value("verifier-log"))
         (void)elf::writeFileAtomically(
             *file,
             llvm::ArrayRef<uint8_t>(
                 reinterpret_cast<const uint8_t *>(log.data()), log.size()));
-      std::cerr << "verifier log:\n" << log << "\n";
+      std::cerr << "verifier log:\n" << printable(log, true) << "\n";
     }
     return kExitFailed;
   }
   std::vector<LinkMade> made;
   if (llvm::Error err =
           attachAll(kernel, *attachments, linkDir, *loaded, made)) {
-    std::cerr << "bpfcompat: error: " << llvm::toString(std::move(err)) << "\n";
+    printError(std::move(err));
     removeCreated(kernel, loaded->createdPaths);
     return kExitFailed;
   }
@@ -379,14 +378,13 @@ int runLoad(const std::vector<std::string> &argv) {
             *file,
             llvm::ArrayRef<uint8_t>(
                 reinterpret_cast<const uint8_t *>(logs.data()), logs.size())))
-      std::cerr << "bpfcompat: warning: " << llvm::toString(std::move(err))
-                << "\n";
+      printWarning(std::move(err));
   }
   std::string record = args->value("record").value_or(defaultRecord(*object));
   if (!loaded->createdPaths.empty()) {
     if (llvm::Error err = writeRecord(record, *object, *loaded, made)) {
-      std::cerr << "bpfcompat: error: cannot record the load for unload: "
-                << llvm::toString(std::move(err)) << "\n";
+      printError("cannot record the load for unload: " +
+                 llvm::toString(std::move(err)));
       return kExitFailed;
     }
     std::cout << "recorded in " << record << "\n";
@@ -404,8 +402,7 @@ int runUnload(const std::vector<std::string> &argv) {
   if (!llvm::StringRef(record).endswith(".json")) {
     auto object = readObject(record);
     if (!object) {
-      std::cerr << "bpfcompat: error: " << llvm::toString(object.takeError())
-                << "\n";
+      printError(object.takeError());
       return kExitFailed;
     }
     record = defaultRecord(*object);
@@ -414,8 +411,7 @@ int runUnload(const std::vector<std::string> &argv) {
   try {
     node = YAML::LoadFile(record); // JSON is YAML
   } catch (const std::exception &e) {
-    std::cerr << "bpfcompat: error: " << record << ": no readable load record ("
-              << e.what() << ")\n";
+    printError(record + ": no readable load record (" + e.what() + ")");
     return kExitFailed;
   }
   std::vector<std::string> created;
