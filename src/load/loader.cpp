@@ -409,13 +409,13 @@ llvm::Expected<bool> Loader::reusePinned(LoadedMap &loaded,
       llvm::consumeError(std::move(err));
       return false;
     }
-    return std::move(err);
+    return err;
   }
   auto info = kern::mapInfo(k_, pinned->get());
   if (!info)
     return info.takeError();
   if (llvm::Error err = compatible(*info, shape, maxEntries, loaded.pinPath))
-    return std::move(err);
+    return err;
   loaded.fd = std::move(*pinned);
   loaded.id = info->id;
   loaded.reused = true;

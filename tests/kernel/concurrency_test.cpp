@@ -110,15 +110,17 @@ TEST(Concurrency, TwoLoadsRacingOnTheSamePins) {
       ASSERT_GT(a, 0);
       ASSERT_GT(b, 0);
       int succeeded = 0;
-      for (auto [pid, log] : {std::pair{a, base + ".a"}, {b, base + ".b"}}) {
+      for (auto [pid, log] : std::vector<std::pair<pid_t, std::string>>{
+               {a, base + ".a"}, {b, base + ".b"}}) {
         int status = 0;
         ASSERT_EQ(waitpid(pid, &status, 0), pid);
         ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal: " << slurp(log);
         int code = WEXITSTATUS(status);
         EXPECT_TRUE(code == 0 || code == 1) << slurp(log);
-        if (code == 1)
+        if (code == 1) {
           EXPECT_NE(slurp(log).find("bpfcompat: error: "), std::string::npos)
               << slurp(log);
+        }
         succeeded += code == 0;
       }
       EXPECT_GE(succeeded, 1) << "neither racing load succeeded";

@@ -9,6 +9,7 @@
 #include "bpfcompat/reader.h"
 
 #include <gtest/gtest.h>
+#include <llvm/ADT/StringExtras.h>
 
 #include <chrono>
 #include <filesystem>
@@ -186,8 +187,22 @@ TEST_P(FaultInjection, EveryKernelCallFailsCleanly) {
       << "programs outlive the loads";
 }
 
+// Every corpus object our reader reads (BTF-defined maps without BTF do not,
+// so they never reach the kernel).
+std::vector<std::string> readableCorpus() {
+  std::vector<std::string> out;
+  for (const std::string &name : ktest::littleEndianCorpus()) {
+    auto object = readObject(test::kCorpusDir + "/" + name);
+    if (object)
+      out.push_back(name);
+    else
+      llvm::consumeError(object.takeError());
+  }
+  return out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Corpus, FaultInjection,
-                         ::testing::ValuesIn(ktest::littleEndianCorpus()),
+                         ::testing::ValuesIn(readableCorpus()),
                          [](const ::testing::TestParamInfo<std::string> &i) {
                            std::string n = i.param;
                            for (char &c : n)
