@@ -14,7 +14,7 @@ echo "== unit test sample under valgrind =="
 valgrind --quiet --error-exitcode=99 --leak-check=full \
   --errors-for-leak-kinds=definite \
   "$root/build/tests/bpfcompat_unit_tests" --gtest_brief=1 \
-  --gtest_filter='Btf*:ElfFile*:ReaderErrors.*Btf*:ReaderErrors.Relocation*:Render*:Mutation.AllocMeter*'
+  --gtest_filter='Btf*:ElfFile*:ReaderErrors.Relocation*:ReaderErrors.BtfType*'
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 CC=clang CXX=clang++ BUILD_DIR="$root/build-asan" \
