@@ -7,7 +7,9 @@
 # setup.sh, and keeps each target's evolving corpus in
 # build-asan/fuzz/corpus/<target> so repeated runs continue a campaign.
 # Findings land in build-asan/fuzz/artifacts/<target>/; the exit status is
-# non-zero when any target found one. docs/hardening.md has the details.
+# non-zero when any target found one. BPFCOMPAT_FUZZ_SEED fixes libFuzzer's
+# random seed (CI does, so its short runs are repeatable). docs/hardening.md
+# has the details.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if (($# != 2)); then
@@ -64,6 +66,7 @@ for target in "${targets[@]}"; do
       "$binary" -dict="$root/tests/fuzz/bpf.dict" -max_total_time="$seconds" \
       -timeout=5 -malloc_limit_mb=64 -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$target/" \
+      ${BPFCOMPAT_FUZZ_SEED:+-seed="$BPFCOMPAT_FUZZ_SEED"} \
       "$work/corpus/$target" "$work/seeds/$target" >"$work/$target.log" 2>&1; then
     status=1
     echo "fuzz $target: FINDING (log: $work/$target.log)"

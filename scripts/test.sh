@@ -24,4 +24,5 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   "$root/build-asan/tests/bpfcompat_unit_tests" --gtest_brief=1
 
 echo "== fuzz targets, ${BPFCOMPAT_FUZZ_SECONDS:=20} s each =="
-"$root/scripts/fuzz.sh" all "$BPFCOMPAT_FUZZ_SECONDS"
+BPFCOMPAT_FUZZ_SEED=${BPFCOMPAT_FUZZ_SEED:-1} \
+  "$root/scripts/fuzz.sh" all "$BPFCOMPAT_FUZZ_SECONDS"

@@ -323,6 +323,25 @@ TEST(Mutation, EveryVariantEndsCleanlyWithinTimeAndMemory) {
               slowestWhat.c_str(), hungriest, hungriestWhat.c_str());
 }
 
+// Regression for a fuzz_convert finding: a legacy map of type 0 was emitted
+// as a `.maps` definition that neither our reader nor libbpf reads back.
+TEST(Mutation, MapOfTypeZeroIsRefusedByTheConverter) {
+  Target t(corpus("libbpf-legacy/legacy_basic.o"));
+  ASSERT_TRUE(t.ok()) << t.error();
+  const elf::Section *maps = t.section("maps");
+  const elf::Symbol *map = t.symbol("dport_counts");
+  ASSERT_TRUE(maps && map);
+  std::vector<uint8_t> bytes = t.bytes;
+  putLe(bytes, maps->offset + map->value, 4, 0); // bpf_map_def.type
+  Outcome out = readHostile(bytes);
+  ASSERT_TRUE(out.ok()) << out.error;
+  auto converted = convert::convertObject(*out.object);
+  ASSERT_FALSE(bool(converted));
+  EXPECT_EQ(llvm::toString(converted.takeError()),
+            "map 'dport_counts' has map type 0 (BPF_MAP_TYPE_UNSPEC), which a "
+            "libbpf 1.x object cannot declare");
+}
+
 // The meter itself: an allocation inside the measurement is seen, one freed
 // before it is not, and a huge one would be over the limit.
 TEST(Mutation, AllocMeterSeesAllocations) {
