@@ -49,7 +49,7 @@ llvm::Error readLicenseAndVersion(const elf::File &file, ir::Object &object) {
 void readDataSections(const elf::File &file, ir::Object &object) {
   for (const elf::Section &sec : file.sections()) {
     ir::DataKind kind;
-    if (sec.isExec() || !isDataSectionName(sec.name, kind))
+    if (read::isProgramSection(sec) || !isDataSectionName(sec.name, kind))
       continue;
     if (sec.type != elf::kShtProgbits && sec.type != elf::kShtNobits)
       continue;
@@ -321,7 +321,7 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
 
   // Static symbols arrive as the section symbol with the offset in imm.
   uint64_t symOffset = sym.value;
-  if (symSec->isExec()) {
+  if (read::isProgramSection(*symSec)) {
     if (symOffset % 8)
       return fail("code symbol '" + sym.name + "' is not instruction aligned");
     int64_t target;
@@ -400,7 +400,7 @@ void reportIgnoredSections(const elf::File &file, ir::Object &object) {
   for (const elf::Section &sec : file.sections()) {
     llvm::StringRef name = sec.name;
     ir::DataKind kind;
-    bool known = !(sec.flags & elf::kShfAlloc) || sec.isExec() ||
+    bool known = !(sec.flags & elf::kShfAlloc) || read::isProgramSection(sec) ||
                  isDataSectionName(name, kind) || name == "license" ||
                  name == "version" || name == "maps" || name == ".maps" ||
                  name.startswith("maps/") || name.startswith(".maps.") ||
@@ -425,7 +425,7 @@ llvm::Error readCommon(const elf::File &file, ir::Object &object) {
 llvm::Error discoverPrograms(const elf::File &file, ir::Object &object,
                              ProgramGranularity granularity) {
   for (const elf::Section &sec : file.sections()) {
-    if (!sec.isExec())
+    if (!read::isProgramSection(sec))
       continue;
     llvm::Error err =
         granularity == ProgramGranularity::PerSymbol || sec.name == ".text"
@@ -442,7 +442,7 @@ llvm::Error collectRelocations(const elf::File &file, ir::Object &object) {
   for (size_t r = 0; r < relSecs.size(); ++r) {
     const elf::Section &relSec = *relSecs[r];
     const elf::Section &target = *file.section(relSec.info);
-    if (!target.isExec())
+    if (!read::isProgramSection(target))
       continue;
     // relocationsFor() joins every SHT_REL section aimed at `target`, in
     // section order: take only this section's entries, so none is read

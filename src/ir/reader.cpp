@@ -39,7 +39,7 @@ ObjectFacts computeFacts(const elf::File &file) {
     }
     if (name.startswith(".maps."))
       facts.hasKvPairAnnotations = true;
-    if (sec.isExec() && name != ".text")
+    if (read::isProgramSection(sec) && name != ".text")
       facts.programSections.push_back(sec.name);
   }
   facts.hasBtfMaps = file.sectionByName(".maps") != nullptr;

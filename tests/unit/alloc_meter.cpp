@@ -8,16 +8,7 @@
 #include <cerrno>
 #include <malloc.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BPFCOMPAT_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BPFCOMPAT_ASAN 1
-#endif
-
-#ifdef BPFCOMPAT_ASAN
+#ifdef BPFCOMPAT_TEST_ASAN
 #include <sanitizer/allocator_interface.h>
 #endif
 
@@ -42,7 +33,7 @@ void removed(size_t bytes) {
 
 } // namespace
 
-#ifdef BPFCOMPAT_ASAN
+#ifdef BPFCOMPAT_TEST_ASAN
 
 namespace {
 

@@ -7,6 +7,15 @@
 
 #include <cstddef>
 
+// Set when AddressSanitizer owns malloc (gcc and clang spell it differently).
+#if defined(__SANITIZE_ADDRESS__)
+#define BPFCOMPAT_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BPFCOMPAT_TEST_ASAN 1
+#endif
+#endif
+
 namespace bpfcompat::test {
 
 class AllocMeter {

@@ -9,15 +9,27 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #include "test_support.h"
 
 namespace bpfcompat::hostile {
+
+// User CPU time of the calling thread: the work an input causes. Wall time
+// on a machine shared with other builds, or kernel time spent on the
+// sanitizer's shadow memory, would blur it.
+inline std::chrono::microseconds threadUserTime() {
+  rusage usage;
+  getrusage(RUSAGE_THREAD, &usage);
+  return std::chrono::seconds(usage.ru_utime.tv_sec) +
+         std::chrono::microseconds(usage.ru_utime.tv_usec);
+}
 
 inline constexpr const char *kName = "hostile.o";
 

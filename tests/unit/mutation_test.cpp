@@ -3,10 +3,10 @@
 // section header, symbol and relocation field set to hostile values, legacy
 // map words, BTF header, type and member fields, BTF.ext record sizes and
 // counts). Each variant is read and, when that succeeds, converted; it must
-// end in a clean error or a valid result, within 100 ms of CPU time and
-// 64 MiB of peak heap above what was live before it (AllocMeter: every
-// malloc and new of the process). Sanitizer reports come from running the suite
-// in the ASan build (scripts/test.sh).
+// end in a clean error or a valid result, within 100 ms of user CPU time
+// (300 ms in the sanitized build) and 64 MiB of peak heap above what was live
+// before it (AllocMeter: every malloc and new of the process). Sanitizer
+// reports come from running the suite in the ASan build (scripts/test.sh).
 #include "bpfcompat/convert.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
-#include <time.h>
 
 #include "alloc_meter.h"
 #include "hostile_support.h"
@@ -24,7 +23,13 @@ namespace {
 
 using namespace hostile;
 
+// ASan, UBSan and libFuzzer's coverage instrumentation make the sanitized
+// build about three times slower; the limit scales with it.
+#ifdef BPFCOMPAT_TEST_ASAN
+constexpr auto kTimeLimit = std::chrono::milliseconds(300);
+#else
 constexpr auto kTimeLimit = std::chrono::milliseconds(100);
+#endif
 constexpr size_t kMemoryLimit = 64u << 20;
 
 // Elf64_Ehdr fields beyond hostile_support.h's.
@@ -204,6 +209,9 @@ std::vector<Variant> variantsOf(const Target &t) {
 
   for (uint32_t i = 1; i < shnum; ++i) {
     const elf::Section &sec = sections[i];
+    // DWARF sections are never read; truncation still covers them.
+    if (llvm::StringRef(sec.name).contains(".debug_"))
+      continue;
     size_t at = t.shdrAt(i);
     std::string where = "section #" + std::to_string(i) + " '" + sec.name + "'";
     const elf::Section &next = sections[i + 1 < shnum ? i + 1 : 1];
@@ -260,14 +268,6 @@ std::vector<Variant> variantsOf(const Target &t) {
   return std::move(m.variants);
 }
 
-// CPU time of this thread: the limit is about the work a variant causes,
-// which wall time on a machine shared with other builds would blur.
-std::chrono::nanoseconds threadCpuTime() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-}
-
 // Reads (and, when that succeeds, converts) one variant; the outcome must be
 // clean.
 ::testing::AssertionResult survives(const Variant &v) {
@@ -289,7 +289,7 @@ std::chrono::nanoseconds threadCpuTime() {
 
 TEST(Mutation, EveryVariantEndsCleanlyWithinTimeAndMemory) {
   size_t total = 0, failures = 0;
-  std::chrono::nanoseconds slowest{0};
+  std::chrono::microseconds slowest{0};
   size_t hungriest = 0;
   std::string slowestWhat, hungriestWhat;
   for (const std::string &path : sweepObjects()) {
@@ -299,9 +299,9 @@ TEST(Mutation, EveryVariantEndsCleanlyWithinTimeAndMemory) {
     total += variants.size();
     for (const Variant &v : variants) {
       test::AllocMeter meter;
-      auto start = threadCpuTime();
+      auto start = threadUserTime();
       ::testing::AssertionResult result = survives(v);
-      auto elapsed = threadCpuTime() - start;
+      auto elapsed = threadUserTime() - start;
       size_t peak = meter.peakBytes();
       bool ok = result && elapsed < kTimeLimit && peak < kMemoryLimit;
       EXPECT_TRUE(ok) << path << ": " << v.what << ": " << result.message()
@@ -340,6 +340,28 @@ TEST(Mutation, MapOfTypeZeroIsRefusedByTheConverter) {
   EXPECT_EQ(llvm::toString(converted.takeError()),
             "map 'dport_counts' has map type 0 (BPF_MAP_TYPE_UNSPEC), which a "
             "libbpf 1.x object cannot declare");
+}
+
+// Regression for a fuzz_convert finding: an executable `.maps` section was
+// read both as maps and as a program, and the output's program section
+// `.maps` clashed with its map definitions. As in libbpf, names win.
+TEST(Mutation, ExecutableMapsSectionIsNoProgram) {
+  Target t(corpus("libbpf/btf_maps_all.g.o"));
+  ASSERT_TRUE(t.ok()) << t.error();
+  const elf::Section *maps = t.section(".maps");
+  ASSERT_NE(maps, nullptr);
+  std::vector<uint8_t> bytes = t.withShdr(maps->index, {"sh_flags", 0x8, 8},
+                                          maps->flags | elf::kShfExecinstr);
+  Outcome out = readHostile(bytes);
+  ASSERT_TRUE(out.ok()) << out.error;
+  for (const ir::Program &prog : out.object->programs)
+    EXPECT_NE(prog.section, ".maps") << prog.name;
+  auto converted = convert::convertObject(*out.object);
+  ASSERT_TRUE(bool(converted)) << llvm::toString(converted.takeError());
+  auto file = elf::File::fromBuffer(converted->bytes, "converted.o");
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  auto reread = readObject(**file);
+  EXPECT_TRUE(bool(reread)) << llvm::toString(reread.takeError());
 }
 
 // The meter itself: an allocation inside the measurement is seen, one freed
