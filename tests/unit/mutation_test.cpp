@@ -364,6 +364,32 @@ TEST(Mutation, ExecutableMapsSectionIsNoProgram) {
   EXPECT_TRUE(bool(reread)) << llvm::toString(reread.takeError());
 }
 
+// Regression for a fuzz_convert finding: an iproute2 inner_idx near 2^32
+// made the converter size a `values` array by it (a 32 GiB allocation).
+TEST(Mutation, SlotPastMaxEntriesIsRefusedAndDropped) {
+  Target t(corpus("iproute2/tc_full.g.o"));
+  ASSERT_TRUE(t.ok()) << t.error();
+  const elf::Section *maps = t.section("maps");
+  const elf::Symbol *inner = t.symbol("inner_ports");
+  ASSERT_TRUE(maps && inner);
+  std::vector<uint8_t> bytes = t.bytes;
+  putLe(bytes, maps->offset + inner->value + 8 * 4, 4, 0xfffffff0); // inner_idx
+  Outcome out = readHostile(bytes);
+  ASSERT_TRUE(out.ok()) << out.error;
+  bool refused = false;
+  for (const ir::Diagnostic &d : out.object->diagnostics)
+    refused |=
+        d.code == "slot-out-of-range" && d.severity == ir::Severity::Error;
+  EXPECT_TRUE(refused);
+  for (const ir::Map &map : out.object->maps)
+    for (const ir::Slot &slot : map.slots)
+      EXPECT_LT(slot.index, map.shape.maxEntries) << map.name;
+  test::AllocMeter meter;
+  auto converted = convert::convertObject(*out.object);
+  ASSERT_TRUE(bool(converted)) << llvm::toString(converted.takeError());
+  EXPECT_LT(meter.peakBytes(), kMemoryLimit);
+}
+
 // The meter itself: an allocation inside the measurement is seen, one freed
 // before it is not, and a huge one would be over the limit.
 TEST(Mutation, AllocMeterSeesAllocations) {
