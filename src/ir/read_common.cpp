@@ -4,6 +4,7 @@
 #include <llvm/Support/Endian.h>
 
 #include <algorithm>
+#include <map>
 
 #include "read_support.h"
 
@@ -415,6 +416,20 @@ void reportIgnoredSections(const elf::File &file, ir::Object &object) {
 }
 
 llvm::Error readCommon(const elf::File &file, ir::Object &object) {
+  // Data sections are known by name everywhere downstream (maps, relocations,
+  // the converter's output); two of one name would be confused.
+  std::map<std::string, uint32_t> dataNames;
+  for (const elf::Section &sec : file.sections()) {
+    ir::DataKind kind;
+    if (isProgramSection(sec) || !isDataSectionName(sec.name, kind))
+      continue;
+    auto [it, fresh] = dataNames.emplace(sec.name, sec.index);
+    if (!fresh)
+      return sectionError(sec.name, "data section name used twice (section "
+                                    "indexes " +
+                                        llvm::Twine(it->second) + " and " +
+                                        llvm::Twine(sec.index) + ")");
+  }
   if (llvm::Error err = readLicenseAndVersion(file, object))
     return err;
   readDataSections(file, object);
