@@ -7,6 +7,9 @@ packages=(
   cmake g++ make pkg-config clang llvm-14-dev
   libelf-dev zlib1g-dev libssl-dev libyaml-cpp-dev libgtest-dev libbenchmark-dev
   libbpf-dev bpftool iproute2
+  # Hardening: clang's sanitizer and libFuzzer runtimes, llvm-objcopy for
+  # fuzz seeds, valgrind (docs/hardening.md).
+  libclang-rt-14-dev llvm-14 valgrind
   # Real-world BPF objects the tests read: cilium/ebpf testdata, libxdp,
   # and xdp-tools, whose programs embed BPF skeletons (check --scan-embedded).
   golang-github-cilium-ebpf-dev libxdp1 xdp-tools

@@ -22,7 +22,8 @@ llvm::Error sectionError(llvm::StringRef section, uint64_t offset,
                          const llvm::Twine &message);
 llvm::Error sectionError(llvm::StringRef section, const llvm::Twine &message);
 
-// Prefixes every message in `err` with "<prefix>: ". Success passes through.
+// Prefixes every line of every message in `err` with "<prefix>: ". Success
+// passes through.
 llvm::Error prefixError(llvm::Error err, const llvm::Twine &prefix);
 
 template <typename T>

@@ -51,6 +51,10 @@ private:
   std::string log_;
 };
 
+// The errno of `err` when it is a KernelError, else 0. `err` is unchanged, so
+// callers can branch on the errno and still return the error.
+int errnoOf(llvm::Error &err);
+
 // Like bpfcompat::prefixError, but a KernelError stays one (keeping its errno
 // and verifier log) so callers can still show the log.
 llvm::Error withContext(llvm::Error err, const llvm::Twine &prefix);
@@ -108,6 +112,8 @@ llvm::Error mapUpdate(Kernel &k, int mapFd, const void *key, const void *value,
 llvm::Error mapLookup(Kernel &k, int mapFd, const void *key, void *value);
 llvm::Error mapDelete(Kernel &k, int mapFd, const void *key);
 llvm::Error mapFreeze(Kernel &k, int mapFd);
+// BPF_PROG_GET_FD_BY_ID: a program known by id (e.g. from a prog array).
+llvm::Expected<Fd> progFromId(Kernel &k, uint32_t id);
 
 struct MapInfo {
   uint32_t type = 0, id = 0, keySize = 0, valueSize = 0, maxEntries = 0,

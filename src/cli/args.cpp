@@ -1,6 +1,9 @@
 #include "args.h"
 
 #include "bpfcompat/error.h"
+#include "bpfcompat/render.h"
+
+#include <iostream>
 
 namespace bpfcompat::cli {
 
@@ -48,6 +51,17 @@ llvm::Expected<Args> parseArgs(const std::vector<std::string> &argv,
     }
   }
   return args;
+}
+
+void printError(const std::string &message) {
+  std::cerr << "bpfcompat: error: " << printable(message, true) << "\n";
+}
+
+void printError(llvm::Error err) { printError(llvm::toString(std::move(err))); }
+
+void printWarning(llvm::Error err) {
+  std::cerr << "bpfcompat: warning: "
+            << printable(llvm::toString(std::move(err)), true) << "\n";
 }
 
 } // namespace bpfcompat::cli

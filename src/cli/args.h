@@ -36,6 +36,13 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
+// Every "bpfcompat: error:"/"warning:" line goes through these: messages quote
+// names from the object, so control bytes are escaped before they reach a
+// terminal (line breaks between messages stay).
+void printError(const std::string &message);
+void printError(llvm::Error err);
+void printWarning(llvm::Error err);
+
 int runInspect(const std::vector<std::string> &argv);
 int runDiff(const std::vector<std::string> &argv);
 int runConvert(const std::vector<std::string> &argv);

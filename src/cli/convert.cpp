@@ -3,6 +3,7 @@
 
 #include "bpfcompat/elf_writer.h"
 #include "bpfcompat/reader.h"
+#include "bpfcompat/render.h"
 
 #include <filesystem>
 #include <iostream>
@@ -83,32 +84,29 @@ int runConvert(const std::vector<std::string> &argv) {
 
   auto object = readObject(input, readOptions);
   if (!object) {
-    std::cerr << "bpfcompat: error: " << llvm::toString(object.takeError())
-              << "\n";
+    printError(object.takeError());
     return kExitFailed;
   }
   auto result = convert::convertObject(*object, options);
   if (!result) {
-    std::cerr << "bpfcompat: error: " << input << ": "
-              << llvm::toString(result.takeError()) << "\n";
+    printError(input + ": " + llvm::toString(result.takeError()));
     return kExitFailed;
   }
   result->report.output = *output;
   if (!args->flag("quiet"))
-    std::cerr << convert::summary(result->report);
+    std::cerr << printable(convert::summary(result->report), true);
   if (auto reportPath = args->value("report"))
     if (llvm::Error err = writeReport(*reportPath, result->report)) {
-      std::cerr << "bpfcompat: error: " << llvm::toString(std::move(err))
-                << "\n";
+      printError(std::move(err));
       return kExitFailed;
     }
   if (args->flag("strict") && result->report.hasLoss()) {
-    std::cerr << "bpfcompat: error: " << input
-              << ": conversion loses information (--strict); nothing written\n";
+    printError(input +
+               ": conversion loses information (--strict); nothing written");
     return kExitFailed;
   }
   if (llvm::Error err = elf::writeFileAtomically(*output, result->bytes)) {
-    std::cerr << "bpfcompat: error: " << llvm::toString(std::move(err)) << "\n";
+    printError(std::move(err));
     return kExitFailed;
   }
   return kExitOk;

@@ -76,7 +76,7 @@ int runDiff(const std::vector<std::string> &argv) {
   auto check = [&](llvm::Expected<ir::Object> &object) {
     if (object)
       return;
-    std::cerr << "bpfcompat: error: " << toString(object.takeError()) << "\n";
+    printError(object.takeError());
     readFailed = true;
   };
   check(a);

@@ -78,7 +78,7 @@ int runInspect(const std::vector<std::string> &argv) {
   for (const std::string &path : args->positional) {
     auto object = readObject(path, options);
     if (!object) {
-      std::cerr << "bpfcompat: error: " << toString(object.takeError()) << "\n";
+      printError(object.takeError());
       status = kExitFailed;
       continue;
     }

@@ -14,6 +14,7 @@
 #include "bpfcompat/loader.h"
 #include "bpfcompat/names.h"
 #include "bpfcompat/reader.h"
+#include "bpfcompat/render.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -171,7 +172,7 @@ int removeCreated(kern::Kernel &k, const std::vector<std::string> &paths) {
   for (const std::string &path : removal.removed)
     std::cout << "removed " << path << "\n";
   for (const std::string &error : removal.errors)
-    std::cerr << "bpfcompat: error: " << error << "\n";
+    printError(error);
   return removal.errors.empty() ? kExitOk : kExitFailed;
 }
 
@@ -298,8 +299,7 @@ int runLoad(const std::vector<std::string> &argv) {
 
   auto object = readObject(args->positional.front(), readOptions);
   if (!object) {
-    std::cerr << "bpfcompat: error: " << llvm::toString(object.takeError())
-              << "\n";
+    printError(object.takeError());
     return kExitFailed;
   }
   auto attachments = parseAttachments(*args, *object);
@@ -332,21 +332,21 @@ int runLoad(const std::vector<std::string> &argv) {
           log = e.verifierLog();
         },
         [&](const llvm::ErrorInfoBase &e) { message = e.message(); });
-    std::cerr << "bpfcompat: error: " << message << "\n";
+    printError(message);
     if (!log.empty()) {
       if (auto file = args->value("verifier-log"))
         (void)elf::writeFileAtomically(
             *file,
             llvm::ArrayRef<uint8_t>(
                 reinterpret_cast<const uint8_t *>(log.data()), log.size()));
-      std::cerr << "verifier log:\n" << log << "\n";
+      std::cerr << "verifier log:\n" << printable(log, true) << "\n";
     }
     return kExitFailed;
   }
   std::vector<LinkMade> made;
   if (llvm::Error err =
           attachAll(kernel, *attachments, linkDir, *loaded, made)) {
-    std::cerr << "bpfcompat: error: " << llvm::toString(std::move(err)) << "\n";
+    printError(std::move(err));
     removeCreated(kernel, loaded->createdPaths);
     return kExitFailed;
   }
@@ -370,14 +370,13 @@ int runLoad(const std::vector<std::string> &argv) {
             *file,
             llvm::ArrayRef<uint8_t>(
                 reinterpret_cast<const uint8_t *>(logs.data()), logs.size())))
-      std::cerr << "bpfcompat: warning: " << llvm::toString(std::move(err))
-                << "\n";
+      printWarning(std::move(err));
   }
   std::string record = args->value("record").value_or(defaultRecord(*object));
   if (!loaded->createdPaths.empty()) {
     if (llvm::Error err = writeRecord(record, *object, *loaded, made)) {
-      std::cerr << "bpfcompat: error: cannot record the load for unload: "
-                << llvm::toString(std::move(err)) << "\n";
+      printError("cannot record the load for unload: " +
+                 llvm::toString(std::move(err)));
       return kExitFailed;
     }
     std::cout << "recorded in " << record << "\n";
@@ -395,8 +394,7 @@ int runUnload(const std::vector<std::string> &argv) {
   if (!llvm::StringRef(record).endswith(".json")) {
     auto object = readObject(record);
     if (!object) {
-      std::cerr << "bpfcompat: error: " << llvm::toString(object.takeError())
-                << "\n";
+      printError(object.takeError());
       return kExitFailed;
     }
     record = defaultRecord(*object);
@@ -405,8 +403,7 @@ int runUnload(const std::vector<std::string> &argv) {
   try {
     node = YAML::LoadFile(record); // JSON is YAML
   } catch (const std::exception &e) {
-    std::cerr << "bpfcompat: error: " << record << ": no readable load record ("
-              << e.what() << ")\n";
+    printError(record + ": no readable load record (" + e.what() + ")");
     return kExitFailed;
   }
   std::vector<std::string> created;

@@ -861,6 +861,16 @@ std::vector<uint8_t> Converter::encodeExt() {
 }
 
 llvm::Expected<Result> Converter::run() {
+  // BTF-defined maps must name a type (libbpf and our reader refuse one
+  // without); legacy definitions can hold 0, which has no 1.x spelling.
+  for (const ir::Map &map : in_.maps)
+    for (const ir::MapShape *shape :
+         {&map.shape, map.inner ? &*map.inner : nullptr})
+      if (shape && shape->type == 0)
+        return makeError("map '" + map.name + "'" +
+                         (shape == &map.shape ? "" : " (inner map)") +
+                         " has map type 0 (BPF_MAP_TYPE_UNSPEC), which a "
+                         "libbpf 1.x object cannot declare");
   be_ = in_.byteOrder == ir::ByteOrder::Big;
   report_.input = in_.path;
   report_.source = in_.verdict.convention;

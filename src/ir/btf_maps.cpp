@@ -200,8 +200,8 @@ llvm::Error readSlots(const elf::File &file, ir::Object &object,
     slot.index = uint32_t((rel.offset - *owner->valuesOffset) / 8);
     if (map.shape.type == kMapTypeProgArray) {
       const elf::Section *symSec = file.section(sym.shndx);
-      if (!symSec || !symSec->isExec() || sym.type != elf::kSttFunc ||
-          symSec->name == ".text")
+      if (!symSec || !read::isProgramSection(*symSec) ||
+          sym.type != elf::kSttFunc || symSec->name == ".text")
         return fail("prog array '" + map.name + "' slot " +
                     llvm::Twine(slot.index) +
                     " must name an entry program, "

@@ -31,10 +31,18 @@ llvm::Error prefixError(llvm::Error err, const llvm::Twine &prefix) {
     return llvm::Error::success();
   std::string p = prefix.str();
   std::string messages;
+  // Every line: a message may already be several joined ones (a parser
+  // reporting more than one problem), and each must say where it is.
   llvm::handleAllErrors(std::move(err), [&](const llvm::ErrorInfoBase &info) {
-    if (!messages.empty())
-      messages += "\n";
-    messages += p + ": " + info.message();
+    std::string message = info.message();
+    llvm::StringRef rest = message;
+    do {
+      auto [line, next] = rest.split('\n');
+      if (!messages.empty())
+        messages += "\n";
+      messages += p + ": " + line.str();
+      rest = next;
+    } while (!rest.empty());
   });
   return makeError(messages);
 }

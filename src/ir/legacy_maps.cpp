@@ -24,7 +24,7 @@ bool isReservedSectionName(llvm::StringRef name) {
 bool referencedByLdImm64(const elf::File &file, const elf::Section &sec) {
   for (const elf::Section *relSec : file.relocationSections()) {
     const elf::Section *target = file.section(relSec->info);
-    if (!target || !target->isExec())
+    if (!target || !read::isProgramSection(*target))
       continue;
     for (const elf::Rel &rel : file.relocationsFor(target->index)) {
       const elf::Symbol *sym = file.symbol(rel.symbol);
@@ -46,8 +46,9 @@ std::vector<const elf::Section *> findLegacyMapSections(const elf::File &file) {
       out.push_back(&sec);
       continue;
     }
-    if (sec.type != elf::kShtProgbits || sec.isExec() || sec.size == 0 ||
-        !(sec.flags & elf::kShfAlloc) || isReservedSectionName(sec.name))
+    if (sec.type != elf::kShtProgbits || read::isProgramSection(sec) ||
+        sec.size == 0 || !(sec.flags & elf::kShfAlloc) ||
+        isReservedSectionName(sec.name))
       continue;
     if (referencedByLdImm64(file, sec))
       out.push_back(&sec);

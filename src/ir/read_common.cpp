@@ -4,6 +4,7 @@
 #include <llvm/Support/Endian.h>
 
 #include <algorithm>
+#include <map>
 
 #include "read_support.h"
 
@@ -49,7 +50,7 @@ llvm::Error readLicenseAndVersion(const elf::File &file, ir::Object &object) {
 void readDataSections(const elf::File &file, ir::Object &object) {
   for (const elf::Section &sec : file.sections()) {
     ir::DataKind kind;
-    if (sec.isExec() || !isDataSectionName(sec.name, kind))
+    if (read::isProgramSection(sec) || !isDataSectionName(sec.name, kind))
       continue;
     if (sec.type != elf::kShtProgbits && sec.type != elf::kShtNobits)
       continue;
@@ -324,7 +325,7 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
 
   // Static symbols arrive as the section symbol with the offset in imm.
   uint64_t symOffset = sym.value;
-  if (symSec->isExec()) {
+  if (read::isProgramSection(*symSec)) {
     if (symOffset % 8)
       return fail("code symbol '" + sym.name + "' is not instruction aligned");
     int64_t target;
@@ -403,7 +404,7 @@ void reportIgnoredSections(const elf::File &file, ir::Object &object) {
   for (const elf::Section &sec : file.sections()) {
     llvm::StringRef name = sec.name;
     ir::DataKind kind;
-    bool known = !(sec.flags & elf::kShfAlloc) || sec.isExec() ||
+    bool known = !(sec.flags & elf::kShfAlloc) || read::isProgramSection(sec) ||
                  isDataSectionName(name, kind) || name == "license" ||
                  name == "version" || name == "maps" || name == ".maps" ||
                  name.startswith("maps/") || name.startswith(".maps.") ||
@@ -418,6 +419,20 @@ void reportIgnoredSections(const elf::File &file, ir::Object &object) {
 }
 
 llvm::Error readCommon(const elf::File &file, ir::Object &object) {
+  // Data sections are known by name everywhere downstream (maps, relocations,
+  // the converter's output); two of one name would be confused.
+  std::map<std::string, uint32_t> dataNames;
+  for (const elf::Section &sec : file.sections()) {
+    ir::DataKind kind;
+    if (isProgramSection(sec) || !isDataSectionName(sec.name, kind))
+      continue;
+    auto [it, fresh] = dataNames.emplace(sec.name, sec.index);
+    if (!fresh)
+      return sectionError(sec.name, "data section name used twice (section "
+                                    "indexes " +
+                                        llvm::Twine(it->second) + " and " +
+                                        llvm::Twine(sec.index) + ")");
+  }
   if (llvm::Error err = readLicenseAndVersion(file, object))
     return err;
   readDataSections(file, object);
@@ -428,7 +443,7 @@ llvm::Error readCommon(const elf::File &file, ir::Object &object) {
 llvm::Error discoverPrograms(const elf::File &file, ir::Object &object,
                              ProgramGranularity granularity) {
   for (const elf::Section &sec : file.sections()) {
-    if (!sec.isExec())
+    if (!read::isProgramSection(sec))
       continue;
     llvm::Error err =
         granularity == ProgramGranularity::PerSymbol || sec.name == ".text"
@@ -445,7 +460,7 @@ llvm::Error collectRelocations(const elf::File &file, ir::Object &object) {
   for (size_t r = 0; r < relSecs.size(); ++r) {
     const elf::Section &relSec = *relSecs[r];
     const elf::Section &target = *file.section(relSec.info);
-    if (!target.isExec())
+    if (!read::isProgramSection(target))
       continue;
     // relocationsFor() joins every SHT_REL section aimed at `target`, in
     // section order: take only this section's entries, so none is read

@@ -21,6 +21,18 @@ inline constexpr uint8_t kOpLdImm64 = 0x18; // BPF_LD | BPF_IMM | BPF_DW
 inline constexpr uint8_t kOpCall = 0x85;    // BPF_JMP | BPF_CALL
 inline constexpr uint8_t kPseudoCall = 1;
 
+// A section that holds programs: executable, non-empty, and not named for
+// maps, the license, the version or BTF. libbpf checks those names before the
+// flags, so such a section is never a program, whatever its flags say (it
+// would otherwise be read, and re-emitted, as both).
+inline bool isProgramSection(const elf::Section &sec) {
+  llvm::StringRef n = sec.name;
+  bool reserved = n == "license" || n == "version" || n == "maps" ||
+                  n == ".maps" || n.startswith("maps/") || n == ".BTF" ||
+                  n == ".BTF.ext";
+  return sec.isExec() && !reserved;
+}
+
 // license, version, data sections, BTF and BTF.ext.
 llvm::Error readCommon(const elf::File &file, ir::Object &object);
 

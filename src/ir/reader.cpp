@@ -40,7 +40,7 @@ ObjectFacts computeFacts(const elf::File &file) {
     }
     if (name.startswith(".maps."))
       facts.hasKvPairAnnotations = true;
-    if (sec.isExec() && name != ".text")
+    if (read::isProgramSection(sec) && name != ".text")
       facts.programSections.push_back(sec.name);
   }
   facts.hasBtfMaps = file.sectionByName(".maps") != nullptr;
@@ -114,6 +114,27 @@ std::string sha1Hex(llvm::ArrayRef<uint8_t> bytes) {
 
 } // namespace
 
+// A slot past max_entries fails its update in every loader (E2BIG), so the
+// object is refused as its own loader would; the slot is dropped, since an
+// index taken from the object (iproute2's inner_idx, a tail-call section's
+// key) may be near 2^32 and nothing downstream should size anything by it.
+static void dropSlotsPastMaxEntries(ir::Object &object) {
+  for (ir::Map &map : object.maps) {
+    auto past = [&](const ir::Slot &slot) {
+      if (slot.index < map.shape.maxEntries)
+        return false;
+      object.diag(ir::Severity::Error, "slot-out-of-range",
+                  "map '" + map.name + "' slot " + std::to_string(slot.index) +
+                      " (" + slot.target + ") is past max_entries " +
+                      std::to_string(map.shape.maxEntries),
+                  map.name);
+      return true;
+    };
+    map.slots.erase(std::remove_if(map.slots.begin(), map.slots.end(), past),
+                    map.slots.end());
+  }
+}
+
 llvm::Expected<ir::Object> readObject(const elf::File &file,
                                       const ReadOptions &options) {
   ir::Object object;
@@ -154,7 +175,10 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
       return err;
     if (llvm::Error err = read::collectRelocations(file, object))
       return err;
-    return format.finish(file, object);
+    if (llvm::Error err = format.finish(file, object))
+      return err;
+    dropSlotsPastMaxEntries(object);
+    return llvm::Error::success();
   };
   if (llvm::Error err = run()) {
     // No convention claimed the object because its legacy map array is

@@ -294,22 +294,6 @@ Value diagnosticDoc(const ir::Diagnostic &diag) {
 
 // ---- text ----
 
-// Names come from the object; keep control bytes from reaching a terminal.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    uint8_t byte = uint8_t(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      out += "\\x";
-      out += kHexDigits[byte >> 4];
-      out += kHexDigits[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 class Table {
 public:
   Table(const char *title, std::vector<std::string> header)
@@ -569,6 +553,21 @@ std::string toText(const ir::Object &object) {
       out += " (" + printable(diag.location->section) + "+" +
              hex(diag.location->offset) + ")";
     out += "\n";
+  }
+  return out;
+}
+
+std::string printable(std::string_view text, bool keepLineBreaks) {
+  std::string out;
+  for (char c : text) {
+    uint8_t byte = uint8_t(c);
+    if ((byte < 0x20 && !(keepLineBreaks && c == '\n')) || byte == 0x7F) {
+      out += "\\x";
+      out += kHexDigits[byte >> 4];
+      out += kHexDigits[byte & 0xF];
+    } else {
+      out += c;
+    }
   }
   return out;
 }

@@ -5,8 +5,8 @@
 
 #include "bpfcompat/error.h"
 
-#include <llvm/Object/ELFObjectFile.h>
-#include <llvm/Object/ObjectFile.h>
+#include <llvm/Object/ELF.h>
+#include <llvm/Support/MemoryBuffer.h>
 
 #include <cerrno>
 #include <cstring>
@@ -458,20 +458,6 @@ llvm::Expected<uint64_t> fileOffsetIn(const llvm::object::ELFFile<ELFT> &elf,
                    " is in no loadable segment");
 }
 
-llvm::Expected<uint64_t> fileOffsetIn(const llvm::object::ObjectFile &object,
-                                      llvm::StringRef symbol) {
-  using namespace llvm::object;
-  if (auto *e = llvm::dyn_cast<ELF64LEObjectFile>(&object))
-    return fileOffsetIn(e->getELFFile(), symbol);
-  if (auto *e = llvm::dyn_cast<ELF32LEObjectFile>(&object))
-    return fileOffsetIn(e->getELFFile(), symbol);
-  if (auto *e = llvm::dyn_cast<ELF64BEObjectFile>(&object))
-    return fileOffsetIn(e->getELFFile(), symbol);
-  if (auto *e = llvm::dyn_cast<ELF32BEObjectFile>(&object))
-    return fileOffsetIn(e->getELFFile(), symbol);
-  return makeError("not an ELF file");
-}
-
 } // namespace
 
 const char *kindName(Kind kind) {
@@ -621,12 +607,30 @@ perf_event_attr probeAttr(uint32_t pmuType, bool retprobe, unsigned retprobeBit,
   return attr;
 }
 
+// ELFFile, not ObjectFile: ELFObjectFile.h pulls in llvm/Support/JSON.h,
+// which clang 14 cannot compile against libstdc++ 12 in C++20 mode (the
+// sanitizer and fuzzing build uses clang).
 llvm::Expected<uint64_t> symbolFileOffset(const std::string &binary,
                                           llvm::StringRef symbol) {
-  auto file = llvm::object::ObjectFile::createObjectFile(binary);
-  if (!file)
-    return prefixError(file.takeError(), binary);
-  return prefixError(fileOffsetIn(*file->getBinary(), symbol), binary);
+  auto buffer = llvm::MemoryBuffer::getFile(binary, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError(binary + ": cannot open: " + buffer.getError().message());
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  auto in = [&](auto type) -> llvm::Expected<uint64_t> {
+    auto elf = llvm::object::ELFFile<decltype(type)>::create(bytes);
+    if (!elf)
+      return elf.takeError();
+    return fileOffsetIn(*elf, symbol);
+  };
+  using namespace llvm::object;
+  if (bytes.size() < 16 || !bytes.startswith("\x7f"
+                                             "ELF"))
+    return makeError(binary + ": not an ELF file");
+  bool is64 = bytes[4] == 2, little = bytes[5] == 1;
+  return prefixError(is64 ? (little ? in(ELF64LE()) : in(ELF64BE()))
+                          : (little ? in(ELF32LE()) : in(ELF32BE())),
+                     binary);
 }
 
 } // namespace bpfcompat::attach

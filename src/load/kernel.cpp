@@ -205,6 +205,16 @@ llvm::Error mapDelete(Kernel &k, int mapFd, const void *key) {
   return rc < 0 ? fail("BPF_MAP_DELETE_ELEM", rc) : llvm::Error::success();
 }
 
+llvm::Expected<Fd> progFromId(Kernel &k, uint32_t id) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.prog_id = id;
+  long rc = k.bpf(BPF_PROG_GET_FD_BY_ID, attr);
+  if (rc < 0)
+    return fail("BPF_PROG_GET_FD_BY_ID " + std::to_string(id), rc);
+  return Fd(int(rc));
+}
+
 llvm::Error mapFreeze(Kernel &k, int mapFd) {
   bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
@@ -448,6 +458,16 @@ llvm::Expected<TestRunResult> progTestRun(Kernel &k, int progFd,
   out.resize(std::min<size_t>(out.size(), attr.test.data_size_out));
   result.dataOut = std::move(out);
   return result;
+}
+
+int errnoOf(llvm::Error &err) {
+  int errnum = 0;
+  err = llvm::handleErrors(std::move(err),
+                           [&](std::unique_ptr<KernelError> e) -> llvm::Error {
+                             errnum = e->errnum();
+                             return llvm::Error(std::move(e));
+                           });
+  return errnum;
 }
 
 llvm::Error withContext(llvm::Error err, const llvm::Twine &prefix) {

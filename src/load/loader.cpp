@@ -2,8 +2,10 @@
 //   link programs (pure) -> load sanitised BTF -> CO-RE relocations
 //   -> create or reuse maps, pin -> data and .kconfig maps -> load programs
 //   -> wire slots -> pin programs.
-// A Transaction records every pin and directory created; if any stage fails
-// it removes them, and the Collection's fds close as it unwinds.
+// A Transaction records every pin and directory created and every slot
+// written into a reused prog array; if any stage fails it undoes them, and
+// the Collection's fds close as it unwinds. A pin another loader makes
+// between our lookup and our pin is reused, as if it had been there first.
 #include "bpfcompat/loader.h"
 
 #include "bpfcompat/btf_builder.h"
@@ -17,6 +19,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -85,30 +88,63 @@ bool takesBtf(uint32_t type) {
   }
 }
 
-// Undo log of the filesystem side of a load.
+// Undo log of a load's lasting effects: pins and directories it created, and
+// slots it wrote into prog arrays that outlive it (reused pinned ones; the
+// arrays this load created die with their fds).
 class Transaction {
 public:
   explicit Transaction(kern::Kernel &kernel) : kernel_(kernel) {}
-  ~Transaction() {
-    if (committed_)
-      return;
-    for (auto it = created_.rbegin(); it != created_.rend(); ++it)
-      it->second ? kernel_.rmdir(it->first) : kernel_.unlink(it->first);
-  }
+  ~Transaction() { rollback(); }
   void created(std::string path, bool directory) {
-    created_.emplace_back(std::move(path), directory);
+    steps_.push_back({std::move(path), directory, -1, 0, std::nullopt});
+  }
+  // `previous` is the id of the program the slot held, if any. The map fd
+  // must stay open until commit() or rollback().
+  void slotWritten(int mapFd, uint32_t key, std::optional<uint32_t> previous) {
+    steps_.push_back({"", false, mapFd, key, previous});
   }
   std::vector<std::string> commit() {
     committed_ = true;
     std::vector<std::string> paths;
-    for (const auto &[path, dir] : created_)
-      paths.push_back(path);
+    for (const Step &step : steps_)
+      if (step.mapFd < 0)
+        paths.push_back(step.path);
     return paths;
+  }
+  // Undoes every step, newest first, best effort (there is no one left to
+  // tell about a failure). Idempotent.
+  void rollback() {
+    if (committed_)
+      return;
+    committed_ = true;
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+      if (it->mapFd < 0) {
+        it->directory ? kernel_.rmdir(it->path) : kernel_.unlink(it->path);
+        continue;
+      }
+      llvm::Error err = llvm::Error::success();
+      if (it->previous) {
+        auto prog = kern::progFromId(kernel_, *it->previous);
+        int fd = prog ? prog->get() : -1;
+        err = prog ? kern::mapUpdate(kernel_, it->mapFd, &it->key, &fd)
+                   : prog.takeError();
+      } else {
+        err = kern::mapDelete(kernel_, it->mapFd, &it->key);
+      }
+      llvm::consumeError(std::move(err));
+    }
   }
 
 private:
+  struct Step {
+    std::string path; // a created pin or directory, when mapFd < 0
+    bool directory;
+    int mapFd; // a written prog-array slot otherwise
+    uint32_t key;
+    std::optional<uint32_t> previous;
+  };
   kern::Kernel &kernel_;
-  std::vector<std::pair<std::string, bool>> created_;
+  std::vector<Step> steps_;
   bool committed_ = false;
 };
 
@@ -139,8 +175,11 @@ public:
          {&Loader::linkPrograms, &Loader::loadBtf, &Loader::relocateCore,
           &Loader::createMaps, &Loader::createDataMaps, &Loader::loadPrograms,
           &Loader::wire, &Loader::pinPrograms})
-      if (llvm::Error err = (this->*stage)())
+      if (llvm::Error err = (this->*stage)()) {
+        // Now, while the fds the undo steps name are still open.
+        tx_.rollback();
         return kern::withContext(std::move(err), obj_.path);
+      }
     out_.createdPaths = tx_.commit();
     return std::move(out_);
   }
@@ -156,6 +195,8 @@ private:
   llvm::Error pinPrograms();
 
   llvm::Error makeDirs(llvm::StringRef dir);
+  llvm::Expected<bool> reusePinned(LoadedMap &loaded, const ir::MapShape &shape,
+                                   uint32_t maxEntries);
   llvm::Error pinNew(int fd, const std::string &path);
   llvm::Expected<kern::Fd> create(const std::string &name,
                                   const ir::MapShape &shape, int innerFd);
@@ -400,6 +441,33 @@ llvm::Error compatible(const kern::MapInfo &info, const ir::MapShape &shape,
   return llvm::Error::success();
 }
 
+// Opens the map pinned at loaded.pinPath if there is one: true when it is
+// reused, false when nothing is pinned there, an error when the pin is
+// incompatible or unreadable.
+llvm::Expected<bool> Loader::reusePinned(LoadedMap &loaded,
+                                         const ir::MapShape &shape,
+                                         uint32_t maxEntries) {
+  auto pinned = kern::objGet(k_, loaded.pinPath);
+  if (!pinned) {
+    llvm::Error err = pinned.takeError();
+    // Only "no such pin" means create; anything else is an error.
+    if (kern::errnoOf(err) == ENOENT) {
+      llvm::consumeError(std::move(err));
+      return false;
+    }
+    return err;
+  }
+  auto info = kern::mapInfo(k_, pinned->get());
+  if (!info)
+    return info.takeError();
+  if (llvm::Error err = compatible(*info, shape, maxEntries, loaded.pinPath))
+    return err;
+  loaded.fd = std::move(*pinned);
+  loaded.id = info->id;
+  loaded.reused = true;
+  return true;
+}
+
 llvm::Error Loader::createMaps() {
   for (const ir::Map &map : obj_.maps) {
     LoadedMap loaded;
@@ -412,30 +480,14 @@ llvm::Error Loader::createMaps() {
     if (auto it = opt_.maxEntries.find(map.name); it != opt_.maxEntries.end())
       maxEntries = it->second;
     if (!loaded.pinPath.empty()) {
-      auto pinned = kern::objGet(k_, loaded.pinPath);
-      if (pinned) {
-        auto info = kern::mapInfo(k_, pinned->get());
-        if (!info)
-          return info.takeError();
-        if (llvm::Error err =
-                compatible(*info, map.shape, maxEntries, loaded.pinPath))
-          return err;
-        loaded.fd = std::move(*pinned);
-        loaded.id = info->id;
-        loaded.reused = true;
+      auto reused = reusePinned(loaded, map.shape, maxEntries);
+      if (!reused)
+        return reused.takeError();
+      if (*reused) {
         mapIndex_[map.name] = out_.maps.size();
         out_.maps.push_back(std::move(loaded));
         continue;
       }
-      // Only "no such pin" means create; anything else is an error.
-      if (llvm::Error err = llvm::handleErrors(
-              pinned.takeError(),
-              [](std::unique_ptr<kern::KernelError> e) -> llvm::Error {
-                if (e->errnum() == ENOENT)
-                  return llvm::Error::success();
-                return llvm::Error(std::move(e));
-              }))
-        return err;
     }
     // Map-in-map outers take a template map that exists only for creation.
     kern::Fd inner;
@@ -455,10 +507,24 @@ llvm::Error Loader::createMaps() {
     if (!info)
       return info.takeError();
     loaded.id = info->id;
-    if (!loaded.pinPath.empty())
-      if (llvm::Error err = pinNew(fd->get(), loaded.pinPath))
-        return err;
     loaded.fd = std::move(*fd);
+    if (!loaded.pinPath.empty()) {
+      llvm::Error err = pinNew(loaded.fd.get(), loaded.pinPath);
+      // Another loader pinned the same path between our lookup and our pin
+      // (BPF_OBJ_PIN never replaces): use its map, as if it had been first,
+      // and drop ours.
+      if (kern::errnoOf(err) == EEXIST) {
+        llvm::consumeError(std::move(err));
+        auto reused = reusePinned(loaded, map.shape, maxEntries);
+        if (!reused)
+          return reused.takeError();
+        if (!*reused)
+          return makeError("pin " + loaded.pinPath +
+                           " appeared and vanished while loading");
+      } else if (err) {
+        return err;
+      }
+    }
     mapIndex_[map.name] = out_.maps.size();
     out_.maps.push_back(std::move(loaded));
   }
@@ -709,9 +775,24 @@ llvm::Error Loader::wire() {
         fd = out_.maps[mapIndex_.at(slot.target)].fd.get();
       }
       uint32_t key = slot.index;
+      // A reused array outlives a failed load: remember what the slot held.
+      std::optional<uint32_t> previous;
+      if (outer.reused) {
+        uint32_t id = 0;
+        llvm::Error err = kern::mapLookup(k_, outer.fd.get(), &key, &id);
+        if (kern::errnoOf(err) == ENOENT)
+          llvm::consumeError(std::move(err));
+        else if (err)
+          return prefixError(std::move(err), "map '" + map.name + "' slot " +
+                                                 llvm::Twine(slot.index));
+        else
+          previous = id;
+      }
       if (llvm::Error err = kern::mapUpdate(k_, outer.fd.get(), &key, &fd))
         return prefixError(std::move(err), "map '" + map.name + "' slot " +
                                                llvm::Twine(slot.index));
+      if (outer.reused)
+        tx_.slotWritten(outer.fd.get(), key, previous);
     }
   }
   return llvm::Error::success();

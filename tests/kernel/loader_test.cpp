@@ -1,7 +1,7 @@
 // Our loader against the real kernel: every corpus object loads and reloads
 // reusing its pins, iproute2 pin paths and wiring match the legacy loader,
-// incompatible pins are refused, and a failure at any kernel call leaves
-// nothing behind.
+// and incompatible pins are refused. A failure at every kernel call is in
+// fault_injection_test.cpp.
 #include "bpfcompat/loader.h"
 #include "bpfcompat/names.h"
 #include "bpfcompat/reader.h"
@@ -294,49 +294,6 @@ TEST(LoadPins, MissingBpffsSaysHowToMountIt) {
       << message;
   EXPECT_TRUE(fs::is_empty(dir)) << "nothing may be created on a non-bpffs";
   fs::remove_all(dir);
-}
-
-// Every kernel call of a load, made to fail in turn: the load reports the
-// injected error and leaves no pin, directory, map or program behind.
-TEST(LoadTransactions, FailureAtEveryKernelCallLeavesNothing) {
-  REQUIRE_PRIVILEGE();
-  for (const char *name : {"iproute2/tc_full.g.o", "libbpf/btf_maps_all.g.o",
-                           "libbpf/global_data.g.o", "gobpf/gobpf_full.g.o"}) {
-    SCOPED_TRACE(name);
-    READ_CORPUS(object, name);
-    PinDir pins;
-    load::Options options = optionsIn(pins);
-    unsigned total;
-    {
-      kern::FaultInjectingKernel counting(kern::systemKernel(), 0, 0);
-      auto ok = load::loadObject(object, options, counting);
-      ASSERT_TRUE(bool(ok)) << llvm::toString(ok.takeError());
-      total = counting.calls();
-    }
-    // Remove what the counting run pinned, so every run starts equal.
-    for (const auto &entry : fs::directory_iterator(pins.path()))
-      fs::remove_all(entry.path());
-    std::set<uint32_t> maps = liveIds(BPF_MAP_GET_NEXT_ID);
-    std::set<uint32_t> progs = liveIds(BPF_PROG_GET_NEXT_ID);
-    ASSERT_GT(total, 5u);
-    for (unsigned n = 1; n <= total; ++n) {
-      kern::FaultInjectingKernel failing(kern::systemKernel(), n, ENOMEM);
-      auto result = load::loadObject(object, options, failing);
-      if (result) {
-        // The failed call was optional (e.g. BTF, which the load may skip).
-        EXPECT_TRUE(failing.injected());
-        for (const auto &entry : fs::directory_iterator(pins.path()))
-          fs::remove_all(entry.path());
-        continue;
-      }
-      std::string message = llvm::toString(result.takeError());
-      EXPECT_TRUE(failing.injected()) << message;
-      EXPECT_TRUE(pins.listing().empty())
-          << "call " << n << " left pins: " << message;
-    }
-    EXPECT_TRUE(settlesTo(BPF_MAP_GET_NEXT_ID, maps));
-    EXPECT_TRUE(settlesTo(BPF_PROG_GET_NEXT_ID, progs));
-  }
 }
 
 } // namespace

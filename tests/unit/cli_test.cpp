@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hostile_support.h"
 #include "test_support.h"
 
 extern char **environ;
@@ -249,6 +250,41 @@ TEST_F(Cli, InspectNotAnElfFails) {
   CliRun r = run({"inspect", text.string()});
   EXPECT_EQ(r.status, 1) << r;
   EXPECT_TRUE(contains(r.err, text.string() + ": not an ELF file")) << r;
+}
+
+// Names in an object reach error messages; an escape sequence in one must
+// not reach the terminal raw from any verb.
+TEST_F(Cli, ErrorLinesEscapeControlBytesOfHostileNames) {
+  std::vector<uint8_t> bytes = test::readBytes(kLegacy);
+  const std::string name = "kprobe/do_nanosleep";
+  auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+  ASSERT_NE(at, bytes.end());
+  for (; at != bytes.end();
+       at = std::search(at + 1, bytes.end(), name.begin(), name.end()))
+    at[6] = 0x1b; // "kprobe\x1bdo_nanosleep"
+  fs::path renamed = tmp("renamed.o");
+  std::ofstream(renamed, std::ios::binary)
+      .write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+  hostile::Target t(renamed.string());
+  ASSERT_TRUE(t.ok()) << t.error();
+  const elf::Section *sec = t.section("kprobe\x1b"
+                                      "do_nanosleep");
+  ASSERT_NE(sec, nullptr);
+  std::vector<uint8_t> broken =
+      t.withShdr(sec->index, hostile::kShOffset, bytes.size() + 0x100);
+  fs::path hostile = tmp("hostile.o");
+  std::ofstream(hostile, std::ios::binary)
+      .write(reinterpret_cast<const char *>(broken.data()), broken.size());
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"inspect", hostile.string()},
+        {"convert", hostile.string(), "-o", tmp("out.o").string()},
+        {"diff", hostile.string(), kLegacy}}) {
+    CliRun r = run(args);
+    EXPECT_EQ(r.status, 1) << r;
+    EXPECT_TRUE(contains(r.err, "bpfcompat: error: ")) << r;
+    EXPECT_TRUE(contains(r.err, "section 'kprobe\\x1bdo_nanosleep'")) << r;
+    EXPECT_FALSE(contains(r.err, "\x1b")) << args[0] << " printed a raw ESC";
+  }
 }
 
 TEST_F(Cli, InspectObjectWithErrorDiagnosticsExitsOneButPrints) {
