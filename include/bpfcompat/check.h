@@ -92,7 +92,7 @@ struct Options {
   bool scanEmbedded = false;    // look for BPF ELF images inside any file
   double timeLimitSeconds = 60; // per object; 0: none
   uint64_t memoryLimitBytes = 1ull << 30; // per object; 0: none
-  std::string btf;       // --kernel: relocate against this BTF, not vmlinux
+  std::string btf; // --kernel: relocate against this BTF, not vmlinux
   std::string bpffsRoot = "/sys/fs/bpf"; // scratch pins live below it
   // Runs in the worker before each object's stages: a seam for tests that
   // must make one object slow or hungry to prove the limits hold.
@@ -142,9 +142,9 @@ struct Report {
 };
 
 // Checks every unique object of `inputs` in `jobs` worker processes.
-llvm::Expected<Report> runCheck(const Inputs &inputs, const Options &options,
-                                const std::function<void(const Progress &)>
-                                    &onProgress = {});
+llvm::Expected<Report>
+runCheck(const Inputs &inputs, const Options &options,
+         const std::function<void(const Progress &)> &onProgress = {});
 
 struct Comparison;
 

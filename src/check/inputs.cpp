@@ -1,7 +1,6 @@
 // Gathering what `check` looks at: files, directory trees, and BPF ELF images
 // embedded in other files (executables and libraries carrying skeletons).
 #include "bpfcompat/check.h"
-
 #include "bpfcompat/elf.h"
 #include "bpfcompat/error.h"
 
@@ -84,14 +83,15 @@ bool isBpfObjectFile(const std::string &path) {
 
 class Collector {
 public:
-  Collector(const Options &options, Inputs &out) : options_(options), out_(out) {}
+  Collector(const Options &options, Inputs &out)
+      : options_(options), out_(out) {}
 
   void argument(const std::string &path) {
     std::error_code ec;
     fs::file_status st = fs::status(path, ec);
     if (ec || !fs::exists(st)) {
-      out_.errors.push_back(path + ": cannot open: " +
-                            (ec ? ec.message() : "no such file"));
+      out_.errors.push_back(
+          path + ": cannot open: " + (ec ? ec.message() : "no such file"));
       return;
     }
     if (fs::is_directory(st)) {
@@ -145,8 +145,8 @@ private:
                                               /*RequiresNullTerminator=*/false);
     if (!buffer) {
       if (reportErrors)
-        out_.errors.push_back(path + ": cannot open: " +
-                              buffer.getError().message());
+        out_.errors.push_back(path +
+                              ": cannot open: " + buffer.getError().message());
       return;
     }
     llvm::ArrayRef<uint8_t> bytes(

@@ -2,8 +2,8 @@
 // summary for people, JUnit XML for CI systems, veristat-like CSV, and the
 // comparison with a baseline report.
 #include "bpfcompat/check.h"
-
 #include "bpfcompat/error.h"
+#include "bpfcompat/render.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <yaml-cpp/yaml.h>
@@ -33,21 +33,6 @@ std::string padRight(std::string s, size_t width) {
 
 std::string padLeft(const std::string &s, size_t width) {
   return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
-}
-
-// Control bytes of hostile names never reach a terminal or a report raw.
-std::string printable(llvm::StringRef s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out;
 }
 
 struct StageCounts {
@@ -181,25 +166,28 @@ ObjectResult readObjectResult(Reader &r, const YAML::Node &node,
 
 // ---- JUnit
 
+// XML 1.0 cannot carry control characters at all: they are \xNN first.
 std::string xmlEscape(llvm::StringRef s) {
   std::string out;
-  for (unsigned char c : s) {
+  for (char c : printable(s, /*keepLineBreaks=*/true)) {
     switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&apos;"; break;
-    case '\n': case '\t': out += char(c); break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&apos;";
+      break;
     default:
-      // XML 1.0 cannot carry other control characters at all.
-      if (c < 0x20 || c == 0x7f) {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-        out += buf;
-      } else {
-        out += char(c);
-      }
+      out += c;
     }
   }
   return out;
@@ -222,12 +210,18 @@ std::string csvField(llvm::StringRef s) {
 
 const char *stageName(Stage stage) {
   switch (stage) {
-  case Stage::Detect: return "detect";
-  case Stage::Read: return "read";
-  case Stage::Convert: return "convert";
-  case Stage::Reopen: return "reopen";
-  case Stage::LoadOriginal: return "load-original";
-  case Stage::LoadConverted: return "load-converted";
+  case Stage::Detect:
+    return "detect";
+  case Stage::Read:
+    return "read";
+  case Stage::Convert:
+    return "convert";
+  case Stage::Reopen:
+    return "reopen";
+  case Stage::LoadOriginal:
+    return "load-original";
+  case Stage::LoadConverted:
+    return "load-converted";
   }
   return "?";
 }
@@ -241,9 +235,12 @@ std::optional<Stage> stageFromName(llvm::StringRef name) {
 
 const char *statusName(Status status) {
   switch (status) {
-  case Status::Pass: return "pass";
-  case Status::Fail: return "fail";
-  case Status::Skip: return "skip";
+  case Status::Pass:
+    return "pass";
+  case Status::Fail:
+    return "fail";
+  case Status::Skip:
+    return "skip";
   }
   return "?";
 }
@@ -264,8 +261,8 @@ std::string errorSignature(llvm::StringRef message) {
   std::string unquoted;
   for (size_t i = 0; i < message.size(); ++i) {
     char c = message[i];
-    size_t close = c == '\'' || c == '"' ? message.find(c, i + 1)
-                                         : llvm::StringRef::npos;
+    size_t close =
+        c == '\'' || c == '"' ? message.find(c, i + 1) : llvm::StringRef::npos;
     if (close != llvm::StringRef::npos) {
       unquoted += c;
       unquoted += "…";
@@ -379,9 +376,9 @@ doc::Value toDocument(const ObjectResult &o) {
 doc::Value toDocument(const Report &report, const Comparison *comparison) {
   doc::Object stages;
   for (const auto &[stage, c] : countStages(report))
-    stages.emplace_back(stageName(stage),
-                        doc::Object{{"pass", c.pass}, {"fail", c.fail},
-                                    {"skip", c.skip}});
+    stages.emplace_back(
+        stageName(stage),
+        doc::Object{{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}});
   std::map<std::string, std::pair<size_t, size_t>> byConvention;
   size_t failed = 0;
   for (const ObjectResult &o : report.objects) {
@@ -392,8 +389,8 @@ doc::Value toDocument(const Report &report, const Comparison *comparison) {
   }
   doc::Object conventions;
   for (const auto &[name, counts] : byConvention)
-    conventions.emplace_back(
-        name, doc::Object{{"objects", counts.first}, {"failed", counts.second}});
+    conventions.emplace_back(name, doc::Object{{"objects", counts.first},
+                                               {"failed", counts.second}});
   doc::Array objects;
   for (const ObjectResult &o : report.objects)
     objects.push_back(toDocument(o));
@@ -404,13 +401,12 @@ doc::Value toDocument(const Report &report, const Comparison *comparison) {
       {"kernel_release", report.kernelRelease},
       {"jobs", report.jobs},
       {"seconds", doc::Fixed{report.seconds, 3}},
-      {"summary",
-       doc::Object{{"objects", report.objects.size()},
-                   {"inputs", inputCount(report)},
-                   {"files_scanned", report.filesScanned},
-                   {"failed", failed},
-                   {"stages", std::move(stages)},
-                   {"conventions", std::move(conventions)}}},
+      {"summary", doc::Object{{"objects", report.objects.size()},
+                              {"inputs", inputCount(report)},
+                              {"files_scanned", report.filesScanned},
+                              {"failed", failed},
+                              {"stages", std::move(stages)},
+                              {"conventions", std::move(conventions)}}},
       {"input_errors",
        doc::Array(report.inputErrors.begin(), report.inputErrors.end())},
       {"objects", std::move(objects)},
@@ -428,13 +424,12 @@ doc::Value toDocument(const Report &report, const Comparison *comparison) {
     };
     out.emplace_back(
         "comparison",
-        doc::Object{
-            {"regressions", changes(comparison->regressions)},
-            {"fixes", changes(comparison->fixes)},
-            {"added", doc::Array(comparison->added.begin(),
-                                 comparison->added.end())},
-            {"removed", doc::Array(comparison->removed.begin(),
-                                   comparison->removed.end())}});
+        doc::Object{{"regressions", changes(comparison->regressions)},
+                    {"fixes", changes(comparison->fixes)},
+                    {"added", doc::Array(comparison->added.begin(),
+                                         comparison->added.end())},
+                    {"removed", doc::Array(comparison->removed.begin(),
+                                           comparison->removed.end())}});
   }
   return out;
 }
@@ -463,8 +458,8 @@ llvm::Expected<Report> reportFromJson(llvm::StringRef text,
   if (!objects || !objects.IsSequence())
     return makeError(name + ": missing 'objects'");
   for (size_t i = 0; i < objects.size(); ++i)
-    report.objects.push_back(readObjectResult(
-        r, objects[i], "objects[" + std::to_string(i) + "]"));
+    report.objects.push_back(
+        readObjectResult(r, objects[i], "objects[" + std::to_string(i) + "]"));
   if (llvm::Error err = r.error())
     return err;
   return report;
@@ -473,19 +468,18 @@ llvm::Expected<Report> reportFromJson(llvm::StringRef text,
 // ---- text
 
 std::string renderText(const Report &report) {
-  size_t failed = std::count_if(report.objects.begin(), report.objects.end(),
-                                [](const ObjectResult &o) { return o.failed(); });
-  std::string out = "bpfcompat check: " + std::to_string(inputCount(report)) +
-                    " inputs, " + std::to_string(report.objects.size()) +
-                    " unique objects, " + std::to_string(failed) +
-                    " failed (" + fixed(report.seconds, 2) + " s, " +
-                    std::to_string(report.jobs) + " jobs, " +
-                    (report.seconds > 0
-                         ? fixed(report.objects.size() / report.seconds, 1)
-                         : std::string("-")) +
-                    " objects/s, kernel stages " +
-                    (report.kernel ? "on " + report.kernelRelease : "off") +
-                    ")\n\n";
+  size_t failed =
+      std::count_if(report.objects.begin(), report.objects.end(),
+                    [](const ObjectResult &o) { return o.failed(); });
+  std::string out =
+      "bpfcompat check: " + std::to_string(inputCount(report)) + " inputs, " +
+      std::to_string(report.objects.size()) + " unique objects, " +
+      std::to_string(failed) + " failed (" + fixed(report.seconds, 2) + " s, " +
+      std::to_string(report.jobs) + " jobs, " +
+      (report.seconds > 0 ? fixed(report.objects.size() / report.seconds, 1)
+                          : std::string("-")) +
+      " objects/s, kernel stages " +
+      (report.kernel ? "on " + report.kernelRelease : "off") + ")\n\n";
 
   out += padRight("stage", 16) + padLeft("pass", 7) + padLeft("fail", 7) +
          padLeft("skip", 7) + "\n";
@@ -507,8 +501,8 @@ std::string renderText(const Report &report) {
     for (Stage stage : kStages) {
       size_t pass = 0, ran = 0;
       for (const ObjectResult *o : list)
-        if (const StageResult *s = o->stage(stage); s &&
-                                                    s->status != Status::Skip) {
+        if (const StageResult *s = o->stage(stage);
+            s && s->status != Status::Skip) {
           ++ran;
           pass += s->status == Status::Pass;
         }
@@ -554,8 +548,7 @@ std::string renderText(const Report &report) {
         // Errors usually start with the object's name already.
         bool named = llvm::StringRef(s->error).startswith(o.paths.front());
         out += std::string("  [") + stageName(s->stage) + "] " +
-               printable(named ? s->error
-                               : o.paths.front() + ": " + s->error) +
+               printable(named ? s->error : o.paths.front() + ": " + s->error) +
                "\n";
       }
   }
@@ -596,8 +589,8 @@ std::string renderJunit(const Report &report) {
     out += "    <properties>\n";
     out += "      <property name=\"convention\" value=\"" +
            xmlEscape(conventionOf(o)) + "\"/>\n";
-    out += "      <property name=\"sha1\" value=\"" + xmlEscape(o.sha1) +
-           "\"/>\n";
+    out +=
+        "      <property name=\"sha1\" value=\"" + xmlEscape(o.sha1) + "\"/>\n";
     for (size_t i = 1; i < o.paths.size(); ++i)
       out += "      <property name=\"duplicate\" value=\"" +
              xmlEscape(o.paths[i]) + "\"/>\n";
@@ -644,8 +637,8 @@ std::string renderCsv(const Report &report) {
       continue;
     }
     for (const VerifierFigures &f : o.verifier)
-      out += head + "," + csvField(f.program) + "," + stageName(f.stage) +
-             "," + (f.loaded ? "success" : "failure") + "," +
+      out += head + "," + csvField(f.program) + "," + stageName(f.stage) + "," +
+             (f.loaded ? "success" : "failure") + "," +
              std::to_string(f.verificationMicros) + "," +
              std::to_string(f.insnsProcessed) + "," +
              std::to_string(f.totalStates) + "," +
@@ -690,11 +683,11 @@ Comparison compare(const Report &baseline, const Report &now) {
 }
 
 std::string renderComparison(const Comparison &c) {
-  std::string out = "\ncompared with the baseline: " +
-                    std::to_string(c.regressions.size()) + " regressions, " +
-                    std::to_string(c.fixes.size()) + " fixes, " +
-                    std::to_string(c.added.size()) + " new, " +
-                    std::to_string(c.removed.size()) + " gone\n";
+  std::string out =
+      "\ncompared with the baseline: " + std::to_string(c.regressions.size()) +
+      " regressions, " + std::to_string(c.fixes.size()) + " fixes, " +
+      std::to_string(c.added.size()) + " new, " +
+      std::to_string(c.removed.size()) + " gone\n";
   for (const Change &r : c.regressions)
     out += "  regression " + printable(r.path) + " [" + stageName(r.stage) +
            "]: " + printable(r.error) + "\n";

@@ -7,18 +7,15 @@
 // Workers are forked once and fed object indices through a pipe, so the
 // fork cost is paid per worker, not per object.
 #include "bpfcompat/check.h"
-
 #include "bpfcompat/error.h"
-
-#include "scratch.h"
 
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/xxhash.h>
 
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <poll.h>
 #include <sys/resource.h>
@@ -26,6 +23,8 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+
+#include "scratch.h"
 
 namespace bpfcompat::check {
 
@@ -175,10 +174,12 @@ std::optional<ObjectResult> decode(llvm::StringRef bytes) {
   return r;
 }
 
-bool writeAll(int fd, const void *data, size_t size) {
-  const char *p = static_cast<const char *>(data);
+// Moves exactly `size` bytes through read(2) or write(2), across short
+// transfers and signals; false at end of file or on an error.
+template <typename Byte, typename Transfer>
+bool transferAll(int fd, Byte *p, size_t size, Transfer transfer) {
   while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
+    ssize_t n = transfer(fd, p, size);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
@@ -189,18 +190,12 @@ bool writeAll(int fd, const void *data, size_t size) {
   return true;
 }
 
+bool writeAll(int fd, const void *data, size_t size) {
+  return transferAll(fd, static_cast<const char *>(data), size, ::write);
+}
+
 bool readAll(int fd, void *data, size_t size) {
-  char *p = static_cast<char *>(data);
-  while (size > 0) {
-    ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    size -= n;
-  }
-  return true;
+  return transferAll(fd, static_cast<char *>(data), size, ::read);
 }
 
 void writeFrame(int fd, FrameKind kind, const std::string &payload) {
@@ -243,9 +238,7 @@ void limitMemory(uint64_t bytes) {
   ::setrlimit(RLIMIT_AS, &limit);
 }
 
-std::string mib(uint64_t bytes) {
-  return std::to_string(bytes >> 20) + " MiB";
-}
+std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 std::string seconds(double value) {
   char buf[32];
@@ -309,8 +302,7 @@ struct Unique {
       result = checkObject(object.input, mine);
     } catch (const std::bad_alloc &) {
       result = stoppedResult(std::move(partial), current,
-                             object.input.displayName() +
-                                 ": memory limit of " +
+                             object.input.displayName() + ": memory limit of " +
                                  mib(options.memoryLimitBytes) + " exceeded");
     }
     writeFrame(resultFd, FrameKind::Result, encode(result));
@@ -616,16 +608,17 @@ std::vector<Unique> deduplicate(const std::vector<Input> &inputs) {
 
 } // namespace
 
-llvm::Expected<Report> runCheck(const Inputs &inputs, const Options &options,
-                                const std::function<void(const Progress &)>
-                                    &onProgress) {
+llvm::Expected<Report>
+runCheck(const Inputs &inputs, const Options &options,
+         const std::function<void(const Progress &)> &onProgress) {
   auto start = Clock::now();
   Report report;
   report.inputErrors = inputs.errors;
   report.filesScanned = inputs.filesScanned;
   report.kernel = options.kernel;
-  report.jobs = options.jobs ? options.jobs
-                             : std::max(1u, std::thread::hardware_concurrency());
+  report.jobs = options.jobs
+                    ? options.jobs
+                    : std::max(1u, std::thread::hardware_concurrency());
   struct utsname uts;
   if (::uname(&uts) == 0)
     report.kernelRelease = uts.release;
@@ -641,8 +634,7 @@ llvm::Expected<Report> runCheck(const Inputs &inputs, const Options &options,
   if (!results)
     return results.takeError();
   report.objects = std::move(*results);
-  report.seconds =
-      std::chrono::duration<double>(Clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
 }
 

@@ -2,15 +2,12 @@
 // libbpf and, with --kernel, load the original with our loader and the
 // converted object with libbpf, then unload both.
 #include "bpfcompat/check.h"
-
 #include "bpfcompat/convert.h"
 #include "bpfcompat/error.h"
 #include "bpfcompat/kernel.h"
 #include "bpfcompat/loader.h"
 #include "bpfcompat/names.h"
 #include "bpfcompat/reader.h"
-
-#include "scratch.h"
 
 #include <bpf/libbpf.h>
 #include <llvm/ADT/StringExtras.h>
@@ -22,6 +19,8 @@
 #include <cstdarg>
 #include <filesystem>
 #include <unistd.h>
+
+#include "scratch.h"
 
 namespace fs = std::filesystem;
 
@@ -60,8 +59,7 @@ private:
     static std::string text;
     return text;
   }
-  static int print(libbpf_print_level level, const char *format,
-                   va_list args) {
+  static int print(libbpf_print_level level, const char *format, va_list args) {
     if (level == LIBBPF_DEBUG)
       return 0;
     char line[1024];
@@ -92,8 +90,8 @@ llvm::Error openWithLibbpf(LibbpfObject &out, const std::string &name,
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
               .pin_root_path = pinRoot.empty() ? nullptr : pinRoot.c_str(),
               .btf_custom_path = btf.empty() ? nullptr : btf.c_str());
-  bpf_object *obj = bpf_object__open_mem(out.bytes.data(), out.bytes.size(),
-                                         &opts);
+  bpf_object *obj =
+      bpf_object__open_mem(out.bytes.data(), out.bytes.size(), &opts);
   if (long err = libbpf_get_error(obj))
     return makeError("libbpf cannot open the converted object: " +
                      llvm::Twine(std::strerror(-err)) + ": " + log.text());
@@ -207,8 +205,8 @@ private:
     result.stage = which;
     const StageResult *blocker = nullptr;
     for (Stage need : needs)
-      if (const StageResult *s = out_.stage(need); s && !blocker &&
-                                                   s->status != Status::Pass)
+      if (const StageResult *s = out_.stage(need);
+          s && !blocker && s->status != Status::Pass)
         blocker = s;
     if (blocker) {
       result.status = Status::Skip;
@@ -278,9 +276,9 @@ private:
     object_ = std::move(*object);
     out_.sha1 = object_->sha1;
     out_.maps = object_->maps.size();
-    out_.programs = std::count_if(
-        object_->programs.begin(), object_->programs.end(),
-        [](const ir::Program &p) { return !p.subprogram; });
+    out_.programs =
+        std::count_if(object_->programs.begin(), object_->programs.end(),
+                      [](const ir::Program &p) { return !p.subprogram; });
     for (const ir::Diagnostic &d : object_->diagnostics)
       if (d.severity == ir::Severity::Error)
         return fail(makeError(name() + ": refused by its own loader: " +
@@ -308,8 +306,7 @@ private:
     lib.bytes = converted_->bytes;
     if (llvm::Error err = openWithLibbpf(lib, objectName(), ""))
       return fail(prefixError(std::move(err), name()));
-    if (llvm::Error err =
-            compareWithIr(lib.obj, *object_, converted_->report))
+    if (llvm::Error err = compareWithIr(lib.obj, *object_, converted_->report))
       return fail(prefixError(std::move(err), name()));
     return pass();
   }
@@ -360,8 +357,8 @@ private:
     LibbpfObject lib;
     lib.bytes = converted_->bytes;
     LibbpfLog log;
-    if (llvm::Error err = openWithLibbpf(lib, objectName(), pins.path(),
-                                         options_.btf))
+    if (llvm::Error err =
+            openWithLibbpf(lib, objectName(), pins.path(), options_.btf))
       return fail(prefixError(std::move(err), name()));
     // One stats buffer per program: libbpf keeps the pointers until load.
     std::vector<std::pair<bpf_program *, std::vector<char>>> logs;
@@ -384,16 +381,16 @@ private:
       out_.verifier.push_back(std::move(figures));
     }
     if (rc != 0)
-      return fail(makeError(name() + ": libbpf cannot load the converted "
-                                     "object: " +
+      return fail(makeError(name() +
+                            ": libbpf cannot load the converted "
+                            "object: " +
                             std::strerror(-rc) + ": " + log.text()));
     return pass();
   }
 
   bool hostByteOrder() const {
     return (object_->byteOrder == ir::ByteOrder::Big) ==
-           (llvm::support::endian::system_endianness() ==
-            llvm::support::big);
+           (llvm::support::endian::system_endianness() == llvm::support::big);
   }
   std::string name() const { return input_.displayName(); }
   std::string objectName() const {

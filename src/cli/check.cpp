@@ -118,8 +118,7 @@ int runCheck(const std::vector<std::string> &argv) {
   }
   auto args = parseArgs(normalized, spec);
   if (!args) {
-    std::cerr << "bpfcompat check: " << llvm::toString(args.takeError())
-              << "\n"
+    std::cerr << "bpfcompat check: " << llvm::toString(args.takeError()) << "\n"
               << kCheckUsage;
     return kExitUsage;
   }
@@ -216,9 +215,9 @@ int runCheck(const std::vector<std::string> &argv) {
   }
   if (auto output = args->value("output")) {
     if (llvm::Error err = elf::writeFileAtomically(
-            *output, llvm::ArrayRef<uint8_t>(
-                         reinterpret_cast<const uint8_t *>(text.data()),
-                         text.size()))) {
+            *output,
+            llvm::ArrayRef<uint8_t>(
+                reinterpret_cast<const uint8_t *>(text.data()), text.size()))) {
       std::cerr << "bpfcompat: error: " << llvm::toString(std::move(err))
                 << "\n";
       return kExitFailed;
@@ -234,7 +233,8 @@ int runCheck(const std::vector<std::string> &argv) {
   bool failed = !report->inputErrors.empty() && !failOn->stages.empty();
   for (const check::ObjectResult &o : report->objects)
     for (const check::StageResult &s : o.stages)
-      failed |= s.status == check::Status::Fail && failOn->stages.count(s.stage);
+      failed |=
+          s.status == check::Status::Fail && failOn->stages.count(s.stage);
   if (failOn->regressions && comparison && !comparison->regressions.empty())
     failed = true;
   return failed ? kExitFailed : kExitOk;

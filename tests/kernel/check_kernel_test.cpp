@@ -64,11 +64,11 @@ TEST(CheckKernel, LoadStagesAgreeWithOurLoaderAndCarryVerifierFigures) {
       continue;
     // Every program it loaded has the verifier's figures.
     for (const load::LoadedProgram &p : direct.collection->programs) {
-      auto figures = std::find_if(
-          o.verifier.begin(), o.verifier.end(),
-          [&](const check::VerifierFigures &f) {
-            return f.stage == Stage::LoadOriginal && f.program == p.name;
-          });
+      auto figures = std::find_if(o.verifier.begin(), o.verifier.end(),
+                                  [&](const check::VerifierFigures &f) {
+                                    return f.stage == Stage::LoadOriginal &&
+                                           f.program == p.name;
+                                  });
       ASSERT_NE(figures, o.verifier.end()) << p.name;
       EXPECT_TRUE(figures->loaded);
       EXPECT_GT(figures->insnsProcessed, 0u) << p.name;

@@ -41,11 +41,19 @@ TEST(CheckOracle, JunitReportIsReadByARealConsumer) {
   oracle::TempDir dir;
   std::vector<std::string> inputs = {test::kCorpusDir, test::kCiliumTestdata,
                                      test::kLibxdpObjects};
-  std::vector<std::string> junit = {test::kCli, "check", "--quiet",
-                                    "--format", "junit", "-o",
+  std::vector<std::string> junit = {test::kCli,
+                                    "check",
+                                    "--quiet",
+                                    "--format",
+                                    "junit",
+                                    "-o",
                                     dir.path() + "/report.xml"};
-  std::vector<std::string> json = {test::kCli, "check", "--quiet",
-                                   "--format", "json", "-o",
+  std::vector<std::string> json = {test::kCli,
+                                   "check",
+                                   "--quiet",
+                                   "--format",
+                                   "json",
+                                   "-o",
                                    dir.path() + "/report.json"};
   junit.insert(junit.end(), inputs.begin(), inputs.end());
   json.insert(json.end(), inputs.begin(), inputs.end());
@@ -77,8 +85,7 @@ TEST(CheckOracle, ScanEmbeddedFindsSkeletonsInThisMachinesBinaries) {
   oracle::TempDir dir;
   oracle::Command run = oracle::runCommand(
       {test::kCli, "check", "--scan-embedded", "--quiet", "--format", "json",
-       "-o", dir.path() + "/report.json", "/usr/sbin", "/usr/bin",
-       "/usr/lib"});
+       "-o", dir.path() + "/report.json", "/usr/sbin", "/usr/bin", "/usr/lib"});
   ASSERT_EQ(run.status, 0) << run.output;
   YAML::Node report = YAML::Load(readText(dir.path() + "/report.json"));
   size_t embedded = 0;

@@ -2,7 +2,6 @@
 // embedded ones), de-duplication, the worker pool and its per-object limits,
 // report renderings and the baseline comparison.
 #include "bpfcompat/check.h"
-
 #include "bpfcompat/reader.h"
 
 #include <gtest/gtest.h>
@@ -162,8 +161,8 @@ TEST_F(CheckTest, ScanEmbeddedChecksImagesInsideOtherFiles) {
   check::Report report = runOn({(dir_ / "tool").string()}, options);
   ASSERT_EQ(report.objects.size(), 1u);
   const check::ObjectResult &o = report.objects[0];
-  EXPECT_EQ(o.paths[0], (dir_ / "tool").string() + "@" +
-                            "0x" + llvm::utohexstr(offset, true));
+  EXPECT_EQ(o.paths[0], (dir_ / "tool").string() + "@" + "0x" +
+                            llvm::utohexstr(offset, true));
   EXPECT_EQ(o.convention, "iproute2");
   EXPECT_FALSE(o.failed()) << check::renderText(report);
   EXPECT_EQ(o.size, object.size());
@@ -207,8 +206,7 @@ TEST_F(CheckTest, CorpusResultsAgreeWithTheReader) {
     EXPECT_EQ(o.stage(Stage::Read)->status,
               clean ? Status::Pass : Status::Fail);
     if (clean) {
-      EXPECT_EQ(o.convention,
-                ir::conventionName(object->verdict.convention));
+      EXPECT_EQ(o.convention, ir::conventionName(object->verdict.convention));
       EXPECT_EQ(o.sha1, object->sha1);
       EXPECT_EQ(o.stage(Stage::Convert)->status, Status::Pass);
       converted += o.stage(Stage::Reopen)->status == Status::Pass;
@@ -262,9 +260,9 @@ TEST_F(CheckTest, AWorkerThatCrashesFailsOnlyItsObject) {
   ASSERT_EQ(report.objects.size(), 3u);
   const check::ObjectResult *crashed = find(report, "crash.o");
   ASSERT_NE(crashed, nullptr);
-  EXPECT_NE(crashed->stage(Stage::Detect)->error.find(
-                "worker killed by signal 6"),
-            std::string::npos)
+  EXPECT_NE(
+      crashed->stage(Stage::Detect)->error.find("worker killed by signal 6"),
+      std::string::npos)
       << crashed->stage(Stage::Detect)->error;
   EXPECT_FALSE(find(report, "a.o")->failed());
   EXPECT_FALSE(find(report, "z.o")->failed());
@@ -289,8 +287,8 @@ TEST_F(CheckTest, MemoryLimitStopsOneObjectAndTheRunGoesOn) {
   check::Report report = runOn({dir_.string()}, options);
   const check::ObjectResult *hungry = find(report, "hungry.o");
   ASSERT_NE(hungry, nullptr);
-  EXPECT_NE(hungry->stage(Stage::Detect)->error.find(
-                "memory limit of 64 MiB exceeded"),
+  EXPECT_NE(hungry->stage(Stage::Detect)
+                ->error.find("memory limit of 64 MiB exceeded"),
             std::string::npos)
       << hungry->stage(Stage::Detect)->error;
   EXPECT_FALSE(find(report, "a.o")->failed());
@@ -360,8 +358,9 @@ TEST(CheckReport, JsonRoundTripsThroughTheBaselineReader) {
 TEST(CheckReport, BaselineReaderNamesWhatIsWrong) {
   auto notJson = check::reportFromJson("{ nope", "prev.json");
   ASSERT_FALSE(bool(notJson));
-  EXPECT_NE(llvm::toString(notJson.takeError()).find("prev.json: not a check "
-                                                     "report: line 1"),
+  EXPECT_NE(llvm::toString(notJson.takeError())
+                .find("prev.json: not a check "
+                      "report: line 1"),
             std::string::npos);
   auto other = check::reportFromJson("{\"schema\": 1}", "prev.json");
   ASSERT_FALSE(bool(other));
