@@ -785,5 +785,23 @@ TEST_F(ReaderErrors, ForcingAnyConventionNeverCrashes) {
   }
 }
 
+// Fuzz finding (fuzz_convert): two data sections of one name made the
+// converter write a relocation into the wrong one. The reader refuses them.
+TEST_F(ReaderErrors, TwoDataSectionsOfOneNameAreRefused) {
+  Target t(corpus("libbpf/global_data.g.o"));
+  ASSERT_TRUE(t.ok()) << t.error();
+  const elf::Section *data = t.section(".data");
+  const elf::Section *counters = t.section(".data.counters");
+  ASSERT_NE(data, nullptr);
+  ASSERT_NE(counters, nullptr);
+  uint64_t dataName = getLe(t.bytes, t.shdrAt(data->index) + kShName.offset,
+                            kShName.width);
+  EXPECT_TRUE(failsWith(
+      readHostile(t.withShdr(counters->index, kShName, dataName)),
+      {"section '.data'", "data section name used twice (section indexes " +
+                              std::to_string(data->index) + " and " +
+                              std::to_string(counters->index) + ")"}));
+}
+
 } // namespace
 } // namespace bpfcompat
