@@ -72,30 +72,6 @@ std::map<std::string, std::string> pinnedContents(const std::string &dir) {
   return out;
 }
 
-std::set<uint32_t> liveIds(int cmd) {
-  std::set<uint32_t> ids;
-  bpf_attr attr{};
-  for (;;) {
-    attr.start_id = ids.empty() ? 0 : *ids.rbegin();
-    if (syscall(__NR_bpf, cmd, &attr, sizeof(attr)) != 0)
-      break;
-    ids.insert(attr.next_id);
-  }
-  return ids;
-}
-
-// Freed objects disappear after an RCU grace period; wait for that (up to
-// 2 s). Kernel tests run serially, so any new id that stays is ours.
-bool settlesTo(int cmd, const std::set<uint32_t> &before) {
-  for (int i = 0; i < 100; ++i) {
-    std::set<uint32_t> now = liveIds(cmd);
-    if (std::includes(before.begin(), before.end(), now.begin(), now.end()))
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 struct Snapshot {
   size_t fds;
   std::set<std::string> pins;
@@ -169,8 +145,8 @@ TEST_P(FaultInjection, EveryKernelCallFailsCleanly) {
   KTEST_REQUIRE_PRIVILEGE();
   auto object = readObject(test::kCorpusDir + "/" + GetParam());
   ASSERT_TRUE(bool(object)) << llvm::toString(object.takeError());
-  std::set<uint32_t> maps = liveIds(BPF_MAP_GET_NEXT_ID);
-  std::set<uint32_t> progs = liveIds(BPF_PROG_GET_NEXT_ID);
+  std::set<uint32_t> maps = ktest::liveIds(BPF_MAP_GET_NEXT_ID);
+  std::set<uint32_t> progs = ktest::liveIds(BPF_PROG_GET_NEXT_ID);
   oracle::BpffsDir dir;
   unsigned fresh = failEveryCall(*object, dir.path());
   // Again over the pins (and wired prog arrays) of a successful load.
@@ -182,8 +158,9 @@ TEST_P(FaultInjection, EveryKernelCallFailsCleanly) {
   // Clear the pins, then nothing of ours may stay alive.
   for (const auto &e : fs::directory_iterator(dir.path()))
     fs::remove_all(e.path());
-  EXPECT_TRUE(settlesTo(BPF_MAP_GET_NEXT_ID, maps)) << "maps outlive the loads";
-  EXPECT_TRUE(settlesTo(BPF_PROG_GET_NEXT_ID, progs))
+  EXPECT_TRUE(ktest::settlesTo(BPF_MAP_GET_NEXT_ID, maps))
+      << "maps outlive the loads";
+  EXPECT_TRUE(ktest::settlesTo(BPF_PROG_GET_NEXT_ID, progs))
       << "programs outlive the loads";
 }
 

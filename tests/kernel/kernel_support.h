@@ -17,7 +17,11 @@
 #include <map>
 #include <optional>
 #include <sched.h>
+#include <set>
 #include <string>
+#include <sys/syscall.h>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "oracle_support.h"
@@ -106,6 +110,31 @@ inline oracle::LibbpfObject loadWithLibbpf(const std::vector<uint8_t> &bytes,
   }
   loaded = bpf_object__load(obj.get()) == 0;
   return obj;
+}
+
+// IDs of every map or program in the kernel (BPF_*_GET_NEXT_ID).
+inline std::set<uint32_t> liveIds(int cmd) {
+  std::set<uint32_t> ids;
+  bpf_attr attr{};
+  for (;;) {
+    attr.start_id = ids.empty() ? 0 : *ids.rbegin();
+    if (syscall(__NR_bpf, cmd, &attr, sizeof(attr)) != 0)
+      break;
+    ids.insert(attr.next_id);
+  }
+  return ids;
+}
+
+// Freed objects disappear after an RCU grace period; wait for that (up to
+// 2 s). Kernel tests run serially, so any new id that stays is ours.
+inline bool settlesTo(int cmd, const std::set<uint32_t> &before) {
+  for (int i = 0; i < 100; ++i) {
+    std::set<uint32_t> now = liveIds(cmd);
+    if (std::includes(before.begin(), before.end(), now.begin(), now.end()))
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 // BPF_MAP_GET_NEXT_KEY, which kern:: has no wrapper for: 0, or -errno

@@ -74,30 +74,6 @@ load::Options optionsIn(const PinDir &dir) {
   return options;
 }
 
-// IDs of every map or program in the kernel (BPF_*_GET_NEXT_ID).
-std::set<uint32_t> liveIds(int cmd) {
-  std::set<uint32_t> ids;
-  bpf_attr attr{};
-  for (;;) {
-    attr.start_id = ids.empty() ? 0 : *ids.rbegin();
-    if (syscall(__NR_bpf, cmd, &attr, sizeof(attr)) != 0)
-      break;
-    ids.insert(attr.next_id);
-  }
-  return ids;
-}
-
-// Freed objects disappear after an RCU grace period; wait for that.
-bool settlesTo(int cmd, const std::set<uint32_t> &before) {
-  for (int i = 0; i < 100; ++i) {
-    std::set<uint32_t> now = liveIds(cmd);
-    if (std::includes(before.begin(), before.end(), now.begin(), now.end()))
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 // Corpus objects that cannot load here, with the reason (the load fails as a
 // whole, like libbpf's bpf_object__load).
 const std::map<std::string, std::string> kCannotLoad = {
@@ -130,7 +106,7 @@ TEST_P(LoadCorpus, LoadsAndReloadsReusingPins) {
     return;
   }
   PinDir pins;
-  std::set<uint32_t> kept = liveIds(BPF_MAP_GET_NEXT_ID);
+  std::set<uint32_t> kept = ktest::liveIds(BPF_MAP_GET_NEXT_ID);
   auto first = load::loadObject(*object, optionsIn(pins), kern::systemKernel());
   if (kCannotLoad.count(name)) {
     EXPECT_FALSE(first) << name << " loads now; drop its exception";
@@ -169,7 +145,7 @@ TEST_P(LoadCorpus, LoadsAndReloadsReusingPins) {
   // Closing both collections frees every map no pin holds.
   *first = load::Collection{};
   *second = load::Collection{};
-  EXPECT_TRUE(settlesTo(BPF_MAP_GET_NEXT_ID, kept))
+  EXPECT_TRUE(ktest::settlesTo(BPF_MAP_GET_NEXT_ID, kept))
       << "maps outlive their fds without pins";
 }
 
@@ -264,7 +240,7 @@ TEST(LoadPins, IncompatiblePinIsRefusedWithNothingChanged) {
     ASSERT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
   }
   std::set<std::string> before = pins.listing();
-  std::set<uint32_t> progsBefore = liveIds(BPF_PROG_GET_NEXT_ID);
+  std::set<uint32_t> progsBefore = ktest::liveIds(BPF_PROG_GET_NEXT_ID);
   ir::Object changed = object;
   changed.findMap("acc_map")->shape.maxEntries += 1;
   auto refused =
@@ -275,7 +251,7 @@ TEST(LoadPins, IncompatiblePinIsRefusedWithNothingChanged) {
             std::string::npos)
       << message;
   EXPECT_EQ(pins.listing(), before);
-  EXPECT_TRUE(settlesTo(BPF_PROG_GET_NEXT_ID, progsBefore));
+  EXPECT_TRUE(ktest::settlesTo(BPF_PROG_GET_NEXT_ID, progsBefore));
 }
 
 TEST(LoadPins, MissingBpffsSaysHowToMountIt) {
