@@ -68,6 +68,9 @@ struct Input {
   uint64_t offset = 0;
   uint64_t size = 0;
   bool embedded = false;
+  // xxHash64 of the bytes, read once while collecting: inputs of equal size
+  // and hash are checked once. Unset when the bytes could not be read.
+  std::optional<uint64_t> contentHash;
   std::string displayName() const; // path, or path@0xOFFSET when embedded
 };
 

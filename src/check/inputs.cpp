@@ -4,10 +4,13 @@
 #include "bpfcompat/elf.h"
 #include "bpfcompat/error.h"
 
-#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/xxhash.h>
 
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -67,18 +70,60 @@ uint64_t bpfImageSize(llvm::ArrayRef<uint8_t> bytes) {
   return end;
 }
 
-bool isBpfObjectFile(const std::string &path) {
-  auto head = llvm::MemoryBuffer::getFileSlice(path, kEhdrSize, 0,
-                                               /*IsVolatile=*/false);
-  if (!head || (*head)->getBufferSize() < 20)
+bool isBpfObjectHeader(llvm::ArrayRef<uint8_t> head) {
+  if (head.size() < 20)
     return false;
-  const auto *h = reinterpret_cast<const uint8_t *>((*head)->getBufferStart());
+  const uint8_t *h = head.data();
   if (std::memcmp(h, kElfMagic, 4) != 0 || h[4] != 2)
     return false;
   bool be = h[5] == 2;
   uint16_t machine = readInt<uint16_t>(h + 18, be);
   return machine == elf::kEmBpf ||
          (machine == elf::kEmNone && readInt<uint16_t>(h + 16, be) == kEtRel);
+}
+
+// A file as collection sees it, read through one open: its header always,
+// its whole bytes when it is a BPF object or `whole` asks for them, so that
+// walking a tree does not read every file in it.
+struct FileBytes {
+  std::string error; // set when the file could not be read
+  bool bpfObject = false;
+  uint64_t size = 0;
+  std::vector<uint8_t> bytes; // whole file, or empty
+};
+
+FileBytes readFileBytes(const std::string &path, bool whole) {
+  FileBytes out;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    out.error = std::strerror(errno);
+    return out;
+  }
+  auto readAt = [&](uint8_t *into, size_t size, uint64_t offset) {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pread(fd, into + done, size - done, off_t(offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += size_t(n);
+    }
+    return done;
+  };
+  uint8_t head[kEhdrSize];
+  size_t got = readAt(head, sizeof(head), 0);
+  out.bpfObject = isBpfObjectHeader(llvm::ArrayRef<uint8_t>(head, got));
+  struct stat st;
+  if (::fstat(fd, &st) == 0)
+    out.size = uint64_t(st.st_size);
+  if (out.bpfObject || whole) {
+    out.bytes.resize(out.size);
+    out.bytes.resize(readAt(out.bytes.data(), out.bytes.size(), 0));
+    out.size = out.bytes.size();
+  }
+  ::close(fd);
+  return out;
 }
 
 class Collector {
@@ -105,11 +150,15 @@ public:
     // Given by name: checked even when it is no BPF object (detect says
     // why), unless it is only a carrier of embedded images.
     ++out_.filesScanned;
-    bool whole = isBpfObjectFile(path);
-    if (whole || !options_.scanEmbedded)
-      out_.objects.push_back(Input{path, 0, fileSize(path), false});
-    if (!whole && options_.scanEmbedded)
-      embedded(path, /*reportErrors=*/true);
+    FileBytes file = readFileBytes(path, options_.scanEmbedded);
+    if (!file.error.empty() && options_.scanEmbedded) {
+      out_.errors.push_back(path + ": cannot open: " + file.error);
+      return;
+    }
+    if (file.bpfObject || !options_.scanEmbedded)
+      out_.objects.push_back(wholeFile(path, file));
+    else
+      embedded(path, file.bytes);
   }
 
 private:
@@ -131,35 +180,32 @@ private:
         files.push_back(it->path().string());
     }
     std::sort(files.begin(), files.end()); // reports in a stable order
-    for (const std::string &file : files) {
+    for (const std::string &path : files) {
       ++out_.filesScanned;
-      if (isBpfObjectFile(file))
-        out_.objects.push_back(Input{file, 0, fileSize(file), false});
+      FileBytes file = readFileBytes(path, options_.scanEmbedded);
+      if (file.bpfObject)
+        out_.objects.push_back(wholeFile(path, file));
       else if (options_.scanEmbedded)
-        embedded(file, /*reportErrors=*/false);
+        embedded(path, file.bytes);
     }
   }
 
-  void embedded(const std::string &path, bool reportErrors) {
-    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/false);
-    if (!buffer) {
-      if (reportErrors)
-        out_.errors.push_back(path +
-                              ": cannot open: " + buffer.getError().message());
-      return;
-    }
-    llvm::ArrayRef<uint8_t> bytes(
-        reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
-        (*buffer)->getBufferSize());
-    for (const EmbeddedImage &image : findEmbeddedImages(bytes))
-      out_.objects.push_back(Input{path, image.offset, image.size, true});
+  // Unread bytes (a file that vanished or cannot be read) leave the hash
+  // unset: the object is checked alone and detect says why.
+  static Input wholeFile(const std::string &path, const FileBytes &file) {
+    Input input{path, 0, file.size, false, std::nullopt};
+    if (file.error.empty() && !file.bytes.empty())
+      input.contentHash = llvm::xxHash64(file.bytes);
+    return input;
   }
 
-  static uint64_t fileSize(const std::string &path) {
-    std::error_code ec;
-    uint64_t size = fs::file_size(path, ec);
-    return ec ? 0 : size;
+  void embedded(const std::string &path, llvm::ArrayRef<uint8_t> bytes) {
+    for (const EmbeddedImage &image : findEmbeddedImages(bytes)) {
+      Input input{path, image.offset, image.size, true, std::nullopt};
+      input.contentHash =
+          llvm::xxHash64(bytes.slice(image.offset, image.size));
+      out_.objects.push_back(std::move(input));
+    }
   }
 
   const Options &options_;

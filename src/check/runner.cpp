@@ -4,21 +4,23 @@
 // address space of its own (RLIMIT_AS), and a per-object time limit needs
 // something that can be stopped at any instruction (SIGKILL): one hostile or
 // pathological object costs one worker, which is replaced, never the run.
-// Workers are forked once and fed object indices through a pipe, so the
-// fork cost is paid per worker, not per object.
+// Workers are forked once and claim object indices from a counter in shared
+// memory, so the fork cost is paid per worker, not per object.
 #include "bpfcompat/check.h"
 #include "bpfcompat/error.h"
 
-#include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/xxhash.h>
 
+#include <atomic>
+#include <cassert>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
@@ -32,9 +34,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- worker <-> runner wire format: frames of [kind][u32 length][payload]
-
-enum class FrameKind : uint8_t { StageStarted = 'S', Result = 'R' };
+// ---- the encoding of results between worker and runner
 
 class Encoder {
 public:
@@ -174,68 +174,164 @@ std::optional<ObjectResult> decode(llvm::StringRef bytes) {
   return r;
 }
 
-// Moves exactly `size` bytes through read(2) or write(2), across short
-// transfers and signals; false at end of file or on an error.
-template <typename Byte, typename Transfer>
-bool transferAll(int fd, Byte *p, size_t size, Transfer transfer) {
-  while (size > 0) {
-    ssize_t n = transfer(fd, p, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    size -= n;
+// ---- the shared-memory channel between a worker and the runner
+//
+// Results and stage progress travel through memory shared with the worker,
+// not a pipe: on this kind of machine (a paravirtualised VM) every write
+// that wakes the runner costs a context switch, and with a few frames per
+// object those switches were most of `check`'s time. The runner now wakes on
+// a timer and drains every channel at once; the pipe it still holds per
+// worker carries no data and only tells it, by closing, that the worker died.
+
+// A single-producer single-consumer byte ring of length-prefixed results,
+// plus the stage the worker is in and its results before that stage (read
+// only once the worker is dead, so they need no locking).
+struct Channel {
+  static constexpr uint64_t kRingBytes = 16ull << 20;
+  static constexpr uint64_t kPartialBytes = 4ull << 20;
+
+  std::atomic<uint32_t> object; // index + 1 of the object being checked
+  std::atomic<uint8_t> stage;
+  std::atomic<uint64_t> head; // bytes the worker has written, ever
+  std::atomic<uint64_t> tail; // bytes the runner has read, ever
+  uint64_t partialSize;       // 0: none (or too large to keep)
+  char partial[kPartialBytes];
+  char ring[kRingBytes];
+
+  void copyIn(uint64_t at, const char *data, uint64_t size) {
+    for (uint64_t done = 0; done < size;) {
+      uint64_t pos = (at + done) % kRingBytes;
+      uint64_t n = std::min(size - done, kRingBytes - pos);
+      std::memcpy(ring + pos, data + done, n);
+      done += n;
+    }
   }
-  return true;
+  void copyOut(uint64_t at, char *data, uint64_t size) const {
+    for (uint64_t done = 0; done < size;) {
+      uint64_t pos = (at + done) % kRingBytes;
+      uint64_t n = std::min(size - done, kRingBytes - pos);
+      std::memcpy(data + done, ring + pos, n);
+      done += n;
+    }
+  }
+
+  // Worker side: appends one message, waiting while the runner catches up.
+  void send(const std::string &message) {
+    uint64_t size = message.size();
+    assert(size + 8 <= kRingBytes && "callers bound the message size");
+    uint64_t at = head.load(std::memory_order_relaxed);
+    while (at + 8 + size - tail.load(std::memory_order_acquire) > kRingBytes)
+      ::usleep(1000);
+    copyIn(at, reinterpret_cast<const char *>(&size), 8);
+    copyIn(at + 8, message.data(), size);
+    head.store(at + 8 + size, std::memory_order_release);
+  }
+
+  // Runner side: the next complete message, if any.
+  std::optional<std::string> receive() {
+    uint64_t at = tail.load(std::memory_order_relaxed);
+    uint64_t end = head.load(std::memory_order_acquire);
+    if (end - at < 8)
+      return std::nullopt;
+    uint64_t size = 0;
+    copyOut(at, reinterpret_cast<char *>(&size), 8);
+    if (size > end - at - 8) // a worker's memory is not trusted
+      size = end - at - 8;
+    std::string message(size, '\0');
+    copyOut(at + 8, message.data(), size);
+    tail.store(at + 8 + size, std::memory_order_release);
+    return message;
+  }
+
+  // Worker side, as a stage starts: what to report if the worker dies in it.
+  void notePartial(Stage current, const std::string &encoded) {
+    partialSize = encoded.size() <= kPartialBytes ? encoded.size() : 0;
+    std::memcpy(partial, encoded.data(), partialSize);
+    stage.store(uint8_t(current), std::memory_order_release);
+  }
+};
+
+// What every worker shares: the next object to claim.
+struct WorkQueue {
+  std::atomic<uint32_t> next;
+};
+
+template <typename T> T *mapShared() {
+  void *p = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  // Default-initialised: the mapping is already zero, and value-initialising
+  // would touch every page of a 20 MiB channel.
+  return p == MAP_FAILED ? nullptr : new (p) T;
 }
 
-bool writeAll(int fd, const void *data, size_t size) {
-  return transferAll(fd, static_cast<const char *>(data), size, ::write);
-}
-
-bool readAll(int fd, void *data, size_t size) {
-  return transferAll(fd, static_cast<char *>(data), size, ::read);
-}
-
-void writeFrame(int fd, FrameKind kind, const std::string &payload) {
-  char header[5];
-  header[0] = char(kind);
-  uint32_t size = payload.size();
-  std::memcpy(header + 1, &size, 4);
-  if (!writeAll(fd, header, 5) || !writeAll(fd, payload.data(), size))
-    ::_exit(1); // the runner is gone
+template <typename T> void unmapShared(T *p) {
+  if (p)
+    ::munmap(p, sizeof(T));
 }
 
 // ---- the worker
 
 // Caps the address space at what the worker uses now plus `bytes`, so the
 // limit is per object however much earlier objects left mapped.
-void limitMemory(uint64_t bytes) {
+class MemoryLimit {
+public:
+  explicit MemoryLimit(uint64_t bytes) : bytes_(bytes) {
 #if defined(__SANITIZE_ADDRESS__)
-  return; // ASan reserves terabytes of address space up front
+    bytes_ = 0; // ASan reserves terabytes of address space up front
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-  return;
+    bytes_ = 0;
 #endif
 #endif
-  if (bytes == 0)
+    if (bytes_ == 0 || ::getrlimit(RLIMIT_AS, &limit_) != 0)
+      return;
+    statm_ = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  }
+  ~MemoryLimit() {
+    if (statm_ >= 0)
+      ::close(statm_);
+  }
+
+  void apply() {
+    char text[64];
+    ssize_t n = statm_ >= 0 ? ::pread(statm_, text, sizeof(text) - 1, 0) : -1;
+    if (n <= 0)
+      return;
+    text[n] = '\0';
+    uint64_t pages = std::strtoull(text, nullptr, 10);
+    struct rlimit limit = limit_;
+    limit.rlim_cur = pages * uint64_t(::sysconf(_SC_PAGESIZE)) + bytes_;
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_cur > limit.rlim_max)
+      limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_AS, &limit);
+  }
+
+private:
+  uint64_t bytes_;
+  struct rlimit limit_ = {};
+  int statm_ = -1;
+};
+
+// The time limit is the worker's own interval timer: SIGALRM, left at its
+// default action, ends the worker wherever it is, and the runner knows
+// exactly which object it was in (no race with the worker moving on).
+void armTimer(double seconds) {
+  if (seconds <= 0)
     return;
-  FILE *statm = std::fopen("/proc/self/statm", "r");
-  unsigned long pages = 0;
-  if (!statm)
+  struct itimerval timer = {};
+  timer.it_value.tv_sec = time_t(seconds);
+  timer.it_value.tv_usec =
+      suseconds_t((seconds - double(timer.it_value.tv_sec)) * 1e6);
+  if (timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0)
+    timer.it_value.tv_usec = 1;
+  ::setitimer(ITIMER_REAL, &timer, nullptr);
+}
+
+void disarmTimer(double seconds) {
+  if (seconds <= 0)
     return;
-  int got = std::fscanf(statm, "%lu", &pages);
-  std::fclose(statm);
-  if (got != 1)
-    return;
-  struct rlimit limit;
-  if (::getrlimit(RLIMIT_AS, &limit) != 0)
-    return;
-  limit.rlim_cur = pages * uint64_t(::sysconf(_SC_PAGESIZE)) + bytes;
-  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_cur > limit.rlim_max)
-    limit.rlim_cur = limit.rlim_max;
-  ::setrlimit(RLIMIT_AS, &limit);
+  struct itimerval off = {};
+  ::setitimer(ITIMER_REAL, &off, nullptr);
 }
 
 std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
@@ -274,27 +370,30 @@ struct Unique {
   std::vector<std::string> paths;
 };
 
-[[noreturn]] void workerMain(int jobFd, int resultFd,
+[[noreturn]] void workerMain(WorkQueue &queue, Channel &channel,
                              const std::vector<Unique> &objects,
                              const Options &options) {
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGALRM, SIG_DFL);
   Stage current = Stage::Detect;
   ObjectResult partial;
   Options mine = options;
   mine.onStage = [&](Stage stage, const ObjectResult &sofar) {
     current = stage;
     partial = sofar;
-    writeFrame(resultFd, FrameKind::StageStarted,
-               std::string(1, char(uint8_t(stage))) + encode(sofar));
+    channel.notePartial(stage, encode(sofar));
   };
-  uint32_t index;
-  while (readAll(jobFd, &index, sizeof(index))) {
-    if (index >= objects.size())
-      ::_exit(1);
+  MemoryLimit memory(options.memoryLimitBytes);
+  for (uint32_t index;
+       (index = queue.next.fetch_add(1, std::memory_order_relaxed)) <
+       objects.size();) {
     const Unique &object = objects[index];
-    limitMemory(options.memoryLimitBytes);
     current = Stage::Detect;
     partial = ObjectResult();
+    channel.notePartial(current, {});
+    channel.object.store(index + 1, std::memory_order_release);
+    memory.apply();
+    armTimer(options.timeLimitSeconds);
     ObjectResult result;
     try {
       if (options.beforeObject)
@@ -305,7 +404,16 @@ struct Unique {
                              object.input.displayName() + ": memory limit of " +
                                  mib(options.memoryLimitBytes) + " exceeded");
     }
-    writeFrame(resultFd, FrameKind::Result, encode(result));
+    disarmTimer(options.timeLimitSeconds);
+    std::string message = encode(result);
+    if (message.size() + 8 > Channel::kRingBytes / 2)
+      message = encode(stoppedResult(
+          std::move(partial), current,
+          object.input.displayName() + ": the result (" +
+              std::to_string(message.size()) +
+              " bytes) is too large to report"));
+    channel.send(std::to_string(index) + ":" + message);
+    channel.object.store(0, std::memory_order_release);
   }
   ::_exit(0);
 }
@@ -321,98 +429,80 @@ public:
 
   llvm::Expected<std::vector<ObjectResult>> run(unsigned jobs) {
     start_ = Clock::now();
-    for (unsigned i = 0; i < jobs && next_ < objects_.size(); ++i)
+    queue_ = mapShared<WorkQueue>();
+    if (!queue_)
+      return makeError("check: cannot map shared memory: " +
+                       llvm::Twine(std::strerror(errno)));
+    for (unsigned i = 0; i < jobs; ++i)
       if (llvm::Error err = spawn())
         return err;
-    while (done_ < objects_.size()) {
+    while (done_ < objects_.size() && !workers_.empty()) {
       if (llvm::Error err = step())
         return err;
     }
-    for (Worker &w : workers_)
-      retire(w);
+    // Only a worker that garbled its channel can leave an object unreported.
+    for (size_t i = 0; i < objects_.size(); ++i)
+      if (results_[i].stages.empty())
+        finish(i, stoppedResult({}, Stage::Detect,
+                                objects_[i].input.displayName() +
+                                    ": its worker lost the result"));
     return std::move(results_);
   }
 
   ~Runner() {
-    for (Worker &w : workers_)
-      if (w.pid > 0) {
-        ::kill(w.pid, SIGKILL);
-        retire(w);
-      }
+    for (Worker &w : workers_) {
+      ::kill(w.pid, SIGKILL);
+      retire(w);
+    }
+    unmapShared(queue_);
   }
 
 private:
   struct Worker {
     pid_t pid = -1;
-    int jobFd = -1, resultFd = -1;
-    std::string inbox;
-    std::optional<size_t> object; // index being checked
-    Stage stage = Stage::Detect;  // the stage it is in
-    ObjectResult partial;         // its results before that stage
-    Clock::time_point started;
+    int lifeFd = -1; // closes when the worker dies
+    Channel *channel = nullptr;
   };
 
+  bool workLeft() const {
+    return queue_->next.load(std::memory_order_relaxed) < objects_.size();
+  }
+
   llvm::Error spawn() {
-    int jobs[2], results[2];
-    if (::pipe2(jobs, O_CLOEXEC) != 0)
-      return makeError("check: cannot create a pipe: " +
+    Channel *channel = mapShared<Channel>();
+    if (!channel)
+      return makeError("check: cannot map shared memory: " +
                        llvm::Twine(std::strerror(errno)));
-    if (::pipe2(results, O_CLOEXEC) != 0) {
-      ::close(jobs[0]);
-      ::close(jobs[1]);
+    int life[2];
+    if (::pipe2(life, O_CLOEXEC) != 0) {
+      unmapShared(channel);
       return makeError("check: cannot create a pipe: " +
                        llvm::Twine(std::strerror(errno)));
     }
     std::fflush(nullptr); // no buffered output is written twice
     pid_t pid = ::fork();
     if (pid < 0) {
-      for (int fd : {jobs[0], jobs[1], results[0], results[1]})
-        ::close(fd);
+      ::close(life[0]);
+      ::close(life[1]);
+      unmapShared(channel);
       return makeError("check: cannot start a worker: " +
                        llvm::Twine(std::strerror(errno)));
     }
     if (pid == 0) {
-      for (const Worker &w : workers_) {
-        ::close(w.jobFd);
-        ::close(w.resultFd);
-      }
-      ::close(jobs[1]);
-      ::close(results[0]);
-      workerMain(jobs[0], results[1], objects_, options_);
+      for (const Worker &w : workers_)
+        ::close(w.lifeFd);
+      ::close(life[0]);
+      workerMain(*queue_, *channel, objects_, options_);
     }
-    ::close(jobs[0]);
-    ::close(results[1]);
-    Worker w;
-    w.pid = pid;
-    w.jobFd = jobs[1];
-    w.resultFd = results[0];
-    workers_.push_back(std::move(w));
-    dispatch(workers_.back());
+    ::close(life[1]);
+    workers_.push_back(Worker{pid, life[0], channel});
     return llvm::Error::success();
   }
 
-  void dispatch(Worker &w) {
-    if (next_ >= objects_.size()) {
-      if (w.jobFd >= 0)
-        ::close(w.jobFd); // end of work: the worker exits
-      w.jobFd = -1;
-      return;
-    }
-    uint32_t index = next_++;
-    w.object = index;
-    w.stage = Stage::Detect;
-    w.partial = ObjectResult();
-    w.started = Clock::now();
-    // A worker that died is noticed when its result pipe closes.
-    (void)writeAll(w.jobFd, &index, sizeof(index));
-  }
-
   void retire(Worker &w) {
-    if (w.jobFd >= 0)
-      ::close(w.jobFd);
-    if (w.resultFd >= 0)
-      ::close(w.resultFd);
-    w.jobFd = w.resultFd = -1;
+    if (w.lifeFd >= 0)
+      ::close(w.lifeFd);
+    w.lifeFd = -1;
     if (w.pid > 0) {
       ::waitpid(w.pid, nullptr, 0);
       // A worker stopped mid-load leaves its scratch pins behind.
@@ -420,6 +510,8 @@ private:
         removeScratchPins(options_.bpffsRoot, w.pid);
     }
     w.pid = -1;
+    unmapShared(w.channel);
+    w.channel = nullptr;
   }
 
   void finish(size_t index, ObjectResult result) {
@@ -439,168 +531,122 @@ private:
     return std::chrono::duration<double>(Clock::now() - start_).count();
   }
 
-  // Fails the worker's object with `why`, replaces the worker if work
-  // remains.
-  llvm::Error stopWorker(size_t slot, const std::string &why) {
-    Worker &w = workers_[slot];
-    ::kill(w.pid, SIGKILL);
-    std::optional<size_t> object = w.object;
-    Stage stage = w.stage;
-    ObjectResult partial = std::move(w.partial);
-    retire(w);
-    workers_.erase(workers_.begin() + slot);
-    if (object)
-      finish(*object,
-             stoppedResult(std::move(partial), stage,
-                           objects_[*object].input.displayName() + ": " + why));
-    if (next_ < objects_.size())
-      return spawn();
-    return llvm::Error::success();
-  }
-
-  std::string deathReason(int status) const {
+  std::string deathReason(int status, Stage stage) const {
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+      return "time limit of " + seconds(options_.timeLimitSeconds) +
+             " exceeded in stage " + stageName(stage);
+    std::string why;
     if (WIFSIGNALED(status)) {
       int sig = WTERMSIG(status);
-      std::string why = std::string("worker killed by signal ") +
-                        std::to_string(sig) + " (" + ::strsignal(sig) + ")";
+      why = std::string("worker killed by signal ") + std::to_string(sig) +
+            " (" + ::strsignal(sig) + ")";
       if ((sig == SIGABRT || sig == SIGSEGV || sig == SIGKILL) &&
           options_.memoryLimitBytes)
         why += "; the memory limit of " + mib(options_.memoryLimitBytes) +
                " may have been reached";
-      return why;
+    } else {
+      why = "worker exited with status " +
+            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
-    return "worker exited with status " +
-           std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return why + " in stage " + stageName(stage);
+  }
+
+  // Finishes every object whose result the worker has sent.
+  void drain(Worker &w) {
+    while (std::optional<std::string> message = w.channel->receive()) {
+      llvm::StringRef text(*message);
+      auto [indexText, payload] = text.split(':');
+      size_t index = 0;
+      if (indexText.getAsInteger(10, index) || index >= objects_.size() ||
+          results_[index].stages.size() > 0)
+        continue; // malformed: the object is reported when the worker ends
+      std::optional<ObjectResult> result = decode(payload);
+      finish(index, result ? std::move(*result)
+                           : stoppedResult({}, Stage::Detect,
+                                           objects_[index].input.displayName() +
+                                               ": worker sent a malformed "
+                                               "result"));
+    }
+  }
+
+  // The worker ended: its finished results are collected, the object it was
+  // in fails with the reason, and a replacement takes over if work remains.
+  llvm::Error reap(size_t slot) {
+    Worker &w = workers_[slot];
+    int status = 0;
+    ::waitpid(w.pid, &status, 0);
+    if (options_.kernel)
+      removeScratchPins(options_.bpffsRoot, w.pid);
+    w.pid = -1;
+    drain(w);
+    Channel &c = *w.channel;
+    uint32_t object = c.object.load(std::memory_order_acquire);
+    if (object != 0 && object <= objects_.size() &&
+        results_[object - 1].stages.empty()) {
+      auto stage = Stage(std::min<uint8_t>(c.stage.load(),
+                                           uint8_t(Stage::LoadConverted)));
+      std::optional<ObjectResult> partial;
+      if (c.partialSize <= Channel::kPartialBytes)
+        partial = decode(llvm::StringRef(c.partial, c.partialSize));
+      finish(object - 1,
+             stoppedResult(partial ? std::move(*partial) : ObjectResult(),
+                           stage,
+                           objects_[object - 1].input.displayName() + ": " +
+                               deathReason(status, stage)));
+    }
+    retire(w);
+    workers_.erase(workers_.begin() + slot);
+    if (workLeft())
+      return spawn();
+    return llvm::Error::success();
   }
 
   llvm::Error step() {
-    // Wake for the nearest time limit, or every half second for progress.
-    int timeoutMs = 500;
-    auto now = Clock::now();
-    if (options_.timeLimitSeconds > 0)
-      for (const Worker &w : workers_)
-        if (w.object) {
-          auto deadline = w.started + std::chrono::duration<double>(
-                                          options_.timeLimitSeconds);
-          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-              deadline - now);
-          timeoutMs = std::clamp<int>(left.count() + 1, 0, timeoutMs);
-        }
+    // A timer tick, not a wake-up per result: see Channel.
     std::vector<pollfd> fds;
     for (const Worker &w : workers_)
-      fds.push_back({w.resultFd, POLLIN, 0});
-    int n = ::poll(fds.data(), fds.size(), timeoutMs);
+      fds.push_back({w.lifeFd, POLLIN, 0});
+    int n = ::poll(fds.data(), fds.size(), kTickMs);
     if (n < 0 && errno != EINTR)
       return makeError("check: poll: " + llvm::Twine(std::strerror(errno)));
-
     for (size_t slot = workers_.size(); slot-- > 0;) {
       if (n > 0 && fds[slot].revents) {
-        if (llvm::Error err = receive(slot))
+        if (llvm::Error err = reap(slot))
           return err;
-        continue;
+      } else {
+        drain(workers_[slot]);
       }
-      Worker &w = workers_[slot];
-      if (w.object && options_.timeLimitSeconds > 0 &&
-          Clock::now() - w.started >
-              std::chrono::duration<double>(options_.timeLimitSeconds))
-        if (llvm::Error err = stopWorker(
-                slot, "time limit of " + seconds(options_.timeLimitSeconds) +
-                          " exceeded in stage " + stageName(w.stage)))
-          return err;
     }
     return llvm::Error::success();
   }
 
-  llvm::Error receive(size_t slot) {
-    Worker &w = workers_[slot];
-    char buf[64 * 1024];
-    ssize_t got = ::read(w.resultFd, buf, sizeof(buf));
-    if (got < 0 && errno == EINTR)
-      return llvm::Error::success();
-    if (got <= 0) {
-      // The worker ended. With work of its own left, it died.
-      int status = 0;
-      ::waitpid(w.pid, &status, 0);
-      if (options_.kernel)
-        removeScratchPins(options_.bpffsRoot, w.pid);
-      w.pid = -1;
-      std::optional<size_t> object = w.object;
-      Stage stage = w.stage;
-      ObjectResult partial = std::move(w.partial);
-      retire(w);
-      workers_.erase(workers_.begin() + slot);
-      if (object) {
-        finish(*object, stoppedResult(std::move(partial), stage,
-                                      objects_[*object].input.displayName() +
-                                          ": " + deathReason(status) +
-                                          " in stage " + stageName(stage)));
-        if (next_ < objects_.size())
-          return spawn();
-      }
-      return llvm::Error::success();
-    }
-    w.inbox.append(buf, got);
-    while (w.inbox.size() >= 5) {
-      uint32_t size;
-      std::memcpy(&size, w.inbox.data() + 1, 4);
-      if (w.inbox.size() < 5 + size_t(size))
-        break;
-      auto kind = FrameKind(w.inbox[0]);
-      llvm::StringRef payload(w.inbox.data() + 5, size);
-      std::optional<ObjectResult> partial;
-      if (kind == FrameKind::StageStarted && size >= 1 &&
-          uint8_t(payload[0]) <= uint8_t(Stage::LoadConverted) &&
-          (partial = decode(payload.drop_front(1)))) {
-        w.stage = Stage(uint8_t(payload[0]));
-        w.partial = std::move(*partial);
-      } else if (kind == FrameKind::Result && w.object) {
-        std::optional<ObjectResult> result = decode(payload);
-        size_t object = *w.object;
-        w.object.reset();
-        const Input &input = objects_[object].input;
-        finish(object, result ? std::move(*result)
-                              : stoppedResult(std::move(w.partial), w.stage,
-                                              input.displayName() +
-                                                  ": worker sent a "
-                                                  "malformed result"));
-        dispatch(w);
-      } else {
-        return makeError("check: malformed message from a worker");
-      }
-      w.inbox.erase(0, 5 + size_t(size));
-    }
-    return llvm::Error::success();
-  }
+  static constexpr int kTickMs = 5;
 
   std::vector<Unique> objects_;
   const Options &options_;
   const std::function<void(const Progress &)> &onProgress_;
   std::vector<ObjectResult> results_;
   std::vector<Worker> workers_;
-  size_t next_ = 0, done_ = 0, failed_ = 0;
+  WorkQueue *queue_ = nullptr;
+  size_t done_ = 0, failed_ = 0;
   Clock::time_point start_;
 };
 
 // Groups inputs by content: identical bytes are checked once. The key is
-// the size plus a 64-bit xxHash of the bytes.
+// the size plus the 64-bit xxHash collection computed.
 std::vector<Unique> deduplicate(const std::vector<Input> &inputs) {
   std::vector<Unique> out;
   std::map<std::pair<uint64_t, uint64_t>, size_t> seen;
   for (const Input &input : inputs) {
-    auto buffer =
-        input.embedded
-            ? llvm::MemoryBuffer::getFileSlice(input.path, input.size,
-                                               input.offset, false)
-            : llvm::MemoryBuffer::getFile(input.path, false, false, false);
-    if (buffer) {
-      llvm::StringRef bytes = (*buffer)->getBuffer();
-      auto key = std::make_pair(uint64_t(bytes.size()), llvm::xxHash64(bytes));
-      auto [it, fresh] = seen.emplace(key, out.size());
+    if (input.contentHash) {
+      auto [it, fresh] =
+          seen.emplace(std::make_pair(input.size, *input.contentHash),
+                       out.size());
       if (!fresh) {
         out[it->second].paths.push_back(input.displayName());
         continue;
       }
-    } // unreadable now: checked alone, detect says why
+    }
     out.push_back(Unique{input, {input.displayName()}});
   }
   return out;
@@ -625,12 +671,8 @@ runCheck(const Inputs &inputs, const Options &options,
 
   std::vector<Unique> objects = deduplicate(inputs.objects);
   unsigned jobs = std::min<size_t>(report.jobs, objects.size());
-  // A worker that dies makes writes to its job pipe fail with EPIPE; that
-  // must not kill the runner.
-  auto previousSigpipe = ::signal(SIGPIPE, SIG_IGN);
   Runner runner(std::move(objects), options, onProgress);
   auto results = runner.run(jobs);
-  ::signal(SIGPIPE, previousSigpipe);
   if (!results)
     return results.takeError();
   report.objects = std::move(*results);
