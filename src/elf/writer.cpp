@@ -91,17 +91,70 @@ llvm::Error setLinkInfo(Elf_Scn *scn, uint32_t link, uint32_t info) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::vector<uint8_t>> readAll(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) != 0)
-    return makeError(llvm::Twine("fstat: ") + std::strerror(errno));
-  std::vector<uint8_t> out(size_t(st.st_size));
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = pread(fd, out.data() + done, out.size() - done, off_t(done));
-    if (n <= 0)
-      return makeError(llvm::Twine("pread: ") + std::strerror(errno));
-    done += size_t(n);
+// libelf's write mode wants a file descriptor, though elf_update with
+// ELF_C_NULL never writes to it. One per thread and process: a forked child
+// makes its own.
+llvm::Expected<int> layoutOnlyFd() {
+  thread_local int fd = -1;
+  thread_local pid_t owner = 0;
+  pid_t self = ::getpid();
+  if (fd < 0 || owner != self) {
+    fd = memfd_create("bpfcompat-layout", MFD_CLOEXEC);
+    if (fd < 0)
+      return makeError(llvm::Twine("memfd_create: ") + std::strerror(errno));
+    owner = self;
+  }
+  return fd;
+}
+
+// The file libelf laid out (elf_update with ELF_C_NULL), copied into memory
+// part by part through libelf's own translators to the file's byte order.
+// Writing it to a file instead cost a syscall per section, a third of the
+// time `check` spends per object on this machine (docs/performance.md).
+llvm::Expected<std::vector<uint8_t>> imageOf(Elf *elf, int64_t size,
+                                              unsigned encoding) {
+  std::vector<uint8_t> out(size_t(size), 0); // gaps are zero, as libelf fills
+  auto put = [&](uint64_t offset, Elf_Type type, const void *src,
+                 size_t n) -> llvm::Error {
+    if (offset > out.size() || n > out.size() - offset)
+      return makeError("internal: libelf laid out " + llvm::Twine(n) +
+                       " bytes at offset " + hex(offset) + " of a " +
+                       hex(out.size()) + "-byte file");
+    Elf_Data from = {}, to = {};
+    from.d_buf = const_cast<void *>(src);
+    from.d_size = n;
+    from.d_type = type;
+    from.d_version = EV_CURRENT;
+    to.d_buf = out.data() + offset;
+    to.d_size = n;
+    to.d_version = EV_CURRENT;
+    if (!gelf_xlatetof(elf, &to, &from, encoding))
+      return libelfError("gelf_xlatetof");
+    return llvm::Error::success();
+  };
+  const Elf64_Ehdr *ehdr = elf64_getehdr(elf);
+  if (!ehdr)
+    return libelfError("elf64_getehdr");
+  if (llvm::Error err = put(0, ELF_T_EHDR, ehdr, sizeof(*ehdr)))
+    return err;
+  size_t count = 0;
+  if (elf_getshdrnum(elf, &count) != 0)
+    return libelfError("elf_getshdrnum");
+  for (size_t index = 0; index < count; ++index) {
+    Elf_Scn *scn = elf_getscn(elf, index);
+    const Elf64_Shdr *shdr = scn ? elf64_getshdr(scn) : nullptr;
+    if (!shdr)
+      return libelfError("elf64_getshdr");
+    if (llvm::Error err = put(ehdr->e_shoff + index * sizeof(Elf64_Shdr),
+                              ELF_T_SHDR, shdr, sizeof(*shdr)))
+      return err;
+    if (shdr->sh_type == SHT_NOBITS)
+      continue;
+    for (Elf_Data *d = nullptr; (d = elf_getdata(scn, d)) != nullptr;)
+      if (d->d_size)
+        if (llvm::Error err = put(shdr->sh_offset + uint64_t(d->d_off),
+                                  d->d_type, d->d_buf, d->d_size))
+          return err;
   }
   return out;
 }
@@ -143,11 +196,10 @@ llvm::Expected<std::vector<uint8_t>> writeObject(const OutObject &object) {
     }
   }
 
-  int fd = memfd_create("bpfcompat-out", MFD_CLOEXEC);
-  if (fd < 0)
-    return makeError(llvm::Twine("memfd_create: ") + std::strerror(errno));
-  FdCloser closer{fd};
-  Elf *elf = elf_begin(fd, ELF_C_WRITE, nullptr);
+  auto fd = layoutOnlyFd();
+  if (!fd)
+    return fd.takeError();
+  Elf *elf = elf_begin(*fd, ELF_C_WRITE, nullptr);
   if (!elf)
     return libelfError("elf_begin");
   struct ElfEnder {
@@ -252,9 +304,10 @@ llvm::Expected<std::vector<uint8_t>> writeObject(const OutObject &object) {
   ehdr.e_shstrndx = strtabIndex;
   if (!gelf_update_ehdr(elf, &ehdr))
     return libelfError("gelf_update_ehdr");
-  if (elf_update(elf, ELF_C_WRITE) < 0)
+  int64_t size = elf_update(elf, ELF_C_NULL);
+  if (size < 0)
     return libelfError("elf_update");
-  return readAll(fd);
+  return imageOf(elf, size, ehdr.e_ident[EI_DATA]);
 }
 
 llvm::Error writeFileAtomically(llvm::StringRef path,
