@@ -47,11 +47,6 @@ template <typename T, typename F> void forEachReference(T &t, F visit) {
   }
 }
 
-std::vector<uint32_t> references(const Type &t) {
-  std::vector<uint32_t> out;
-  forEachReference(t, [&](uint32_t id) { out.push_back(id); });
-  return out;
-}
 
 class Writer {
 public:
@@ -96,8 +91,8 @@ Builder Builder::fromExisting(const Btf &base,
     if (id == 0 || id > n || candidate[id])
       continue;
     candidate[id] = true;
-    for (uint32_t ref : references(*base.type(id)))
-      work.push_back(ref);
+    forEachReference(*base.type(id),
+                     [&](uint32_t ref) { work.push_back(ref); });
   }
   // ...unless something that stays reaches them too. A DECL_TAG only
   // annotates its target, so it is no reason to keep it: it stays exactly
@@ -117,8 +112,8 @@ Builder Builder::fromExisting(const Btf &base,
     if (id == 0 || id > n || live[id] || dropRoots.count(id))
       continue;
     live[id] = true;
-    for (uint32_t ref : references(*base.type(id)))
-      work.push_back(ref);
+    forEachReference(*base.type(id),
+                     [&](uint32_t ref) { work.push_back(ref); });
   }
   for (uint32_t id = 1; id <= n; ++id)
     if (isTag(id) && !dropRoots.count(id) && base.type(id)->type <= n &&
@@ -131,12 +126,12 @@ Builder Builder::fromExisting(const Btf &base,
     for (uint32_t id = 1; id <= n; ++id) {
       if (!live[id])
         continue;
-      for (uint32_t ref : references(*base.type(id)))
-        if (ref != 0 && ref <= n && !live[ref]) {
+      forEachReference(*base.type(id), [&](uint32_t ref) {
+        if (live[id] && ref != 0 && ref <= n && !live[ref]) {
           live[id] = false;
           changed = true;
-          break;
         }
+      });
     }
   }
 

@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <map>
+#include <unordered_map>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,7 +36,7 @@ public:
 
 private:
   std::vector<char> bytes_;
-  std::map<std::string, uint32_t> offsets_;
+  std::unordered_map<std::string, uint32_t> offsets_;
 };
 
 struct FdCloser {
