@@ -9,6 +9,9 @@
 //   bpfcompat_bench --open-loop FILE...
 //     libbpf bpf_object__open_file + bpf_object__close over FILEs in one
 //     thread, the peer of `bpfcompat check`; prints "<objects> <seconds>".
+//   bpfcompat_bench --list-opened FILE...
+//     Prints the FILEs libbpf opens, one per line: the subset on which the
+//     peer does its whole job rather than failing early.
 //   bpfcompat_bench --repeat OPERATION IMPL COUNT FILE
 //     Runs one operation COUNT times and nothing else, for profilers
 //     (valgrind --tool=callgrind --toggle-collect='*repeatOperation*').
@@ -99,6 +102,16 @@ llvm::Expected<Config> parseArgs(int argc, char **argv) {
     }
   }
   return config;
+}
+
+int listOpened(int argc, char **argv) {
+  for (int i = 0; i < argc; ++i) {
+    bpf_object *obj = bpf_object__open_file(argv[i], nullptr);
+    if (obj)
+      std::printf("%s\n", argv[i]);
+    bpf_object__close(obj);
+  }
+  return 0;
 }
 
 int openLoop(int argc, char **argv) {
@@ -304,6 +317,8 @@ int run(int argc, char **argv) {
   quietLibbpf();
   if (argc > 1 && std::string(argv[1]) == "--open-loop")
     return openLoop(argc - 2, argv + 2);
+  if (argc > 1 && std::string(argv[1]) == "--list-opened")
+    return listOpened(argc - 2, argv + 2);
   if (argc > 1 && std::string(argv[1]) == "--repeat")
     return repeat(argc - 2, argv + 2);
   auto config = parseArgs(argc, argv);

@@ -174,6 +174,9 @@ struct CoreRelo {
 template <typename Record> struct SectionRecords {
   std::string section;
   std::vector<Record> records;
+  // Known to be ordered by instruction (the parser checks once, so users
+  // need not per program); false only costs a scan in recordsNear.
+  bool sorted = false;
 };
 
 // Whether `records` are ordered by instruction, as compilers emit them and

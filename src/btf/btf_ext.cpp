@@ -121,7 +121,7 @@ private:
                         " bytes for section '" + *section +
                         "' run past end of block (" + hex(end - pos) +
                         " bytes left)");
-      SectionRecords<Record> records{std::move(*section), {}};
+      SectionRecords<Record> records{std::move(*section), {}, false};
       records.records.reserve(count);
       // Records may be longer than we know (newer producer): skip the rest.
       for (uint32_t i = 0; i < count; ++i, pos += recordSize) {
@@ -132,6 +132,7 @@ private:
                                                      hex(pos));
         records.records.push_back(std::move(*record));
       }
+      records.sorted = sortedByInsn(records.records);
       out.push_back(std::move(records));
     }
     return llvm::Error::success();

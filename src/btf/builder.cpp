@@ -47,7 +47,6 @@ template <typename T, typename F> void forEachReference(T &t, F visit) {
   }
 }
 
-
 class Writer {
 public:
   explicit Writer(bool bigEndian) : be_(bigEndian) {}

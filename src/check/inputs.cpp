@@ -202,8 +202,7 @@ private:
   void embedded(const std::string &path, llvm::ArrayRef<uint8_t> bytes) {
     for (const EmbeddedImage &image : findEmbeddedImages(bytes)) {
       Input input{path, image.offset, image.size, true, std::nullopt};
-      input.contentHash =
-          llvm::xxHash64(bytes.slice(image.offset, image.size));
+      input.contentHash = llvm::xxHash64(bytes.slice(image.offset, image.size));
       out_.objects.push_back(std::move(input));
     }
   }

@@ -9,7 +9,6 @@
 #include "bpfcompat/check.h"
 #include "bpfcompat/error.h"
 
-
 #include <atomic>
 #include <cassert>
 #include <chrono>
@@ -384,9 +383,8 @@ struct Unique {
     channel.notePartial(stage, encode(sofar));
   };
   MemoryLimit memory(options.memoryLimitBytes);
-  for (uint32_t index;
-       (index = queue.next.fetch_add(1, std::memory_order_relaxed)) <
-       objects.size();) {
+  for (uint32_t index; (index = queue.next.fetch_add(
+                            1, std::memory_order_relaxed)) < objects.size();) {
     const Unique &object = objects[index];
     current = Stage::Detect;
     partial = ObjectResult();
@@ -407,11 +405,11 @@ struct Unique {
     disarmTimer(options.timeLimitSeconds);
     std::string message = encode(result);
     if (message.size() + 8 > Channel::kRingBytes / 2)
-      message = encode(stoppedResult(
-          std::move(partial), current,
-          object.input.displayName() + ": the result (" +
-              std::to_string(message.size()) +
-              " bytes) is too large to report"));
+      message =
+          encode(stoppedResult(std::move(partial), current,
+                               object.input.displayName() + ": the result (" +
+                                   std::to_string(message.size()) +
+                                   " bytes) is too large to report"));
     channel.send(std::to_string(index) + ":" + message);
     channel.object.store(0, std::memory_order_release);
   }
@@ -583,8 +581,8 @@ private:
     uint32_t object = c.object.load(std::memory_order_acquire);
     if (object != 0 && object <= objects_.size() &&
         results_[object - 1].stages.empty()) {
-      auto stage = Stage(std::min<uint8_t>(c.stage.load(),
-                                           uint8_t(Stage::LoadConverted)));
+      auto stage = Stage(
+          std::min<uint8_t>(c.stage.load(), uint8_t(Stage::LoadConverted)));
       std::optional<ObjectResult> partial;
       if (c.partialSize <= Channel::kPartialBytes)
         partial = decode(llvm::StringRef(c.partial, c.partialSize));
@@ -639,9 +637,8 @@ std::vector<Unique> deduplicate(const std::vector<Input> &inputs) {
   std::map<std::pair<uint64_t, uint64_t>, size_t> seen;
   for (const Input &input : inputs) {
     if (input.contentHash) {
-      auto [it, fresh] =
-          seen.emplace(std::make_pair(input.size, *input.contentHash),
-                       out.size());
+      auto [it, fresh] = seen.emplace(
+          std::make_pair(input.size, *input.contentHash), out.size());
       if (!fresh) {
         out[it->second].paths.push_back(input.displayName());
         continue;

@@ -7,10 +7,10 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <unordered_map>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace bpfcompat::elf {
 
@@ -112,7 +112,7 @@ llvm::Expected<int> layoutOnlyFd() {
 // Writing it to a file instead cost a syscall per section, a third of the
 // time `check` spends per object on this machine (docs/performance.md).
 llvm::Expected<std::vector<uint8_t>> imageOf(Elf *elf, int64_t size,
-                                              unsigned encoding) {
+                                             unsigned encoding) {
   std::vector<uint8_t> out(size_t(size), 0); // gaps are zero, as libelf fills
   auto put = [&](uint64_t offset, Elf_Type type, const void *src,
                  size_t n) -> llvm::Error {

@@ -821,7 +821,6 @@ std::vector<uint8_t> Converter::encodeExt() {
   std::vector<btf::ExtSection> sections(progSections_.size());
   for (size_t i = 0; i < progSections_.size(); ++i)
     sections[i].name = progSections_[i].name;
-  std::map<const void *, bool> sorted; // by record list, checked once
   for (const Placement &p : placements_) {
     uint32_t first = uint32_t(p.prog->sectionOffset / 8);
     uint32_t end = first + uint32_t(p.prog->insns.size());
@@ -831,11 +830,8 @@ std::vector<uint8_t> Converter::encodeExt() {
       for (const auto &recs : bySection) {
         if (recs.section != p.prog->section)
           continue;
-        auto [known, fresh] = sorted.try_emplace(&recs.records, false);
-        if (fresh)
-          known->second = btf::sortedByInsn(recs.records);
         for (auto record :
-             btf::recordsNear(recs.records, known->second, first, end))
+             btf::recordsNear(recs.records, recs.sorted, first, end))
           if (record.insnOff >= first && record.insnOff < end) {
             record.insnOff = base + (record.insnOff - first);
             remap(record);
@@ -853,10 +849,9 @@ std::vector<uint8_t> Converter::encodeExt() {
   // line records (two strings each) regardless was a tenth of converting.
   auto sortByInsn = [](auto &records) {
     if (!btf::sortedByInsn(records))
-      std::stable_sort(records.begin(), records.end(),
-                       [](const auto &a, const auto &b) {
-                         return a.insnOff < b.insnOff;
-                       });
+      std::stable_sort(
+          records.begin(), records.end(),
+          [](const auto &a, const auto &b) { return a.insnOff < b.insnOff; });
   };
   for (btf::ExtSection &s : sections) {
     sortByInsn(s.funcInfo);

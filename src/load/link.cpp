@@ -253,8 +253,8 @@ void Linker::collectBtfInfo() {
     // one section made a scan of all of them per function quadratic.
     auto near = [&](const auto &sec) {
       uint32_t first = uint32_t(firstInsn(*p.fn));
-      return btf::recordsNear(sec.records, btf::sortedByInsn(sec.records),
-                              first, first + uint32_t(p.fn->insns.size()));
+      return btf::recordsNear(sec.records, sec.sorted, first,
+                              first + uint32_t(p.fn->insns.size()));
     };
     for (const auto &sec : object_.btfExt->funcInfo)
       if (sec.section == p.fn->section)
@@ -268,9 +268,14 @@ void Linker::collectBtfInfo() {
             out_.lineInfo.push_back({shift(rec.insnOff), rec.fileName, rec.line,
                                      rec.lineNum, rec.column});
   }
-  auto byInsn = [](const auto &a, const auto &b) { return a.insn < b.insn; };
-  std::stable_sort(out_.funcInfo.begin(), out_.funcInfo.end(), byInsn);
-  std::stable_sort(out_.lineInfo.begin(), out_.lineInfo.end(), byInsn);
+  // Usually in order already; line records carry two strings each.
+  auto sortByInsn = [](auto &records) {
+    auto byInsn = [](const auto &a, const auto &b) { return a.insn < b.insn; };
+    if (!std::is_sorted(records.begin(), records.end(), byInsn))
+      std::stable_sort(records.begin(), records.end(), byInsn);
+  };
+  sortByInsn(out_.funcInfo);
+  sortByInsn(out_.lineInfo);
   if (!fitsFunctions(out_.funcInfo, starts, /*exactlyStarts=*/true))
     out_.funcInfo.clear();
   if (!fitsFunctions(out_.lineInfo, starts, /*exactlyStarts=*/false))
