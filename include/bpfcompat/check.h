@@ -97,6 +97,10 @@ struct Options {
   uint64_t memoryLimitBytes = 1ull << 30; // per object; 0: none
   std::string btf; // --kernel: relocate against this BTF, not vmlinux
   std::string bpffsRoot = "/sys/fs/bpf"; // scratch pins live below it
+  // Bytes of finished results a worker may have ahead of the runner (shared
+  // memory, touched as used); a larger result is reported as an error.
+  // Tests make it small to wrap the ring and fill it.
+  uint64_t resultChannelBytes = 16ull << 20;
   // Runs in the worker before each object's stages: a seam for tests that
   // must make one object slow or hungry to prove the limits hold.
   std::function<void(const Input &)> beforeObject;

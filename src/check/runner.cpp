@@ -2,8 +2,9 @@
 //
 // Processes rather than threads because a per-object memory limit needs an
 // address space of its own (RLIMIT_AS), and a per-object time limit needs
-// something that can be stopped at any instruction (SIGKILL): one hostile or
-// pathological object costs one worker, which is replaced, never the run.
+// something that can be stopped at any instruction (a signal that ends the
+// process): one hostile or pathological object costs one worker, which is
+// replaced, never the run.
 // Workers are forked once and claim object indices from a counter in shared
 // memory, so the fork cost is paid per worker, not per object.
 #include "bpfcompat/check.h"
@@ -184,42 +185,32 @@ std::optional<ObjectResult> decode(llvm::StringRef bytes) {
 
 // A single-producer single-consumer byte ring of length-prefixed results,
 // plus the stage the worker is in and its results before that stage (read
-// only once the worker is dead, so they need no locking).
+// only once the worker is dead, so they need no locking). The ring's bytes
+// follow the struct in the same mapping.
 struct Channel {
-  static constexpr uint64_t kRingBytes = 16ull << 20;
   static constexpr uint64_t kPartialBytes = 4ull << 20;
 
   std::atomic<uint32_t> object; // index + 1 of the object being checked
   std::atomic<uint8_t> stage;
   std::atomic<uint64_t> head; // bytes the worker has written, ever
   std::atomic<uint64_t> tail; // bytes the runner has read, ever
-  uint64_t partialSize;       // 0: none (or too large to keep)
+  uint64_t ringBytes;
+  uint64_t partialSize; // 0: none (or too large to keep)
   char partial[kPartialBytes];
-  char ring[kRingBytes];
 
-  void copyIn(uint64_t at, const char *data, uint64_t size) {
-    for (uint64_t done = 0; done < size;) {
-      uint64_t pos = (at + done) % kRingBytes;
-      uint64_t n = std::min(size - done, kRingBytes - pos);
-      std::memcpy(ring + pos, data + done, n);
-      done += n;
-    }
+  static uint64_t mappedSize(uint64_t ringBytes) {
+    return sizeof(Channel) + ringBytes;
   }
-  void copyOut(uint64_t at, char *data, uint64_t size) const {
-    for (uint64_t done = 0; done < size;) {
-      uint64_t pos = (at + done) % kRingBytes;
-      uint64_t n = std::min(size - done, kRingBytes - pos);
-      std::memcpy(data + done, ring + pos, n);
-      done += n;
-    }
-  }
+
+  // The largest message send() takes.
+  uint64_t maxMessage() const { return ringBytes - 8; }
 
   // Worker side: appends one message, waiting while the runner catches up.
   void send(const std::string &message) {
     uint64_t size = message.size();
-    assert(size + 8 <= kRingBytes && "callers bound the message size");
+    assert(size <= maxMessage() && "callers bound the message size");
     uint64_t at = head.load(std::memory_order_relaxed);
-    while (at + 8 + size - tail.load(std::memory_order_acquire) > kRingBytes)
+    while (at + 8 + size - tail.load(std::memory_order_acquire) > ringBytes)
       ::usleep(1000);
     copyIn(at, reinterpret_cast<const char *>(&size), 8);
     copyIn(at + 8, message.data(), size);
@@ -248,6 +239,26 @@ struct Channel {
     std::memcpy(partial, encoded.data(), partialSize);
     stage.store(uint8_t(current), std::memory_order_release);
   }
+
+private:
+  char *ring() { return reinterpret_cast<char *>(this + 1); }
+
+  void copyIn(uint64_t at, const char *data, uint64_t size) {
+    for (uint64_t done = 0; done < size;) {
+      uint64_t pos = (at + done) % ringBytes;
+      uint64_t n = std::min(size - done, ringBytes - pos);
+      std::memcpy(ring() + pos, data + done, n);
+      done += n;
+    }
+  }
+  void copyOut(uint64_t at, char *data, uint64_t size) {
+    for (uint64_t done = 0; done < size;) {
+      uint64_t pos = (at + done) % ringBytes;
+      uint64_t n = std::min(size - done, ringBytes - pos);
+      std::memcpy(data + done, ring() + pos, n);
+      done += n;
+    }
+  }
 };
 
 // What every worker shares: the next object to claim.
@@ -255,17 +266,19 @@ struct WorkQueue {
   std::atomic<uint32_t> next;
 };
 
-template <typename T> T *mapShared() {
-  void *p = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE,
+// A T at the start of `bytes` (at least sizeof(T)) of memory shared with
+// the processes forked later.
+template <typename T> T *mapShared(uint64_t bytes = sizeof(T)) {
+  void *p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   // Default-initialised: the mapping is already zero, and value-initialising
   // would touch every page of a 20 MiB channel.
   return p == MAP_FAILED ? nullptr : new (p) T;
 }
 
-template <typename T> void unmapShared(T *p) {
+void unmapShared(void *p, uint64_t bytes) {
   if (p)
-    ::munmap(p, sizeof(T));
+    ::munmap(p, bytes);
 }
 
 // ---- the worker
@@ -403,14 +416,16 @@ struct Unique {
                                  mib(options.memoryLimitBytes) + " exceeded");
     }
     disarmTimer(options.timeLimitSeconds);
-    std::string message = encode(result);
-    if (message.size() + 8 > Channel::kRingBytes / 2)
-      message =
-          encode(stoppedResult(std::move(partial), current,
-                               object.input.displayName() + ": the result (" +
-                                   std::to_string(message.size()) +
-                                   " bytes) is too large to report"));
-    channel.send(std::to_string(index) + ":" + message);
+    std::string message = std::to_string(index) + ":" + encode(result);
+    if (message.size() > channel.maxMessage())
+      message = std::to_string(index) + ":" +
+                encode(stoppedResult(std::move(partial), current,
+                                     object.input.displayName() +
+                                         ": the result (" +
+                                         std::to_string(message.size()) +
+                                         " bytes) is larger than the channel "
+                                         "to the runner"));
+    channel.send(message);
     channel.object.store(0, std::memory_order_release);
   }
   ::_exit(0);
@@ -452,7 +467,7 @@ public:
       ::kill(w.pid, SIGKILL);
       retire(w);
     }
-    unmapShared(queue_);
+    unmapShared(queue_, sizeof(WorkQueue));
   }
 
 private:
@@ -462,18 +477,24 @@ private:
     Channel *channel = nullptr;
   };
 
+  uint64_t ringBytes() const {
+    return std::max<uint64_t>(options_.resultChannelBytes, 4096);
+  }
+  uint64_t channelSize() const { return Channel::mappedSize(ringBytes()); }
+
   bool workLeft() const {
     return queue_->next.load(std::memory_order_relaxed) < objects_.size();
   }
 
   llvm::Error spawn() {
-    Channel *channel = mapShared<Channel>();
+    Channel *channel = mapShared<Channel>(channelSize());
     if (!channel)
       return makeError("check: cannot map shared memory: " +
                        llvm::Twine(std::strerror(errno)));
+    channel->ringBytes = ringBytes();
     int life[2];
     if (::pipe2(life, O_CLOEXEC) != 0) {
-      unmapShared(channel);
+      unmapShared(channel, channelSize());
       return makeError("check: cannot create a pipe: " +
                        llvm::Twine(std::strerror(errno)));
     }
@@ -482,7 +503,7 @@ private:
     if (pid < 0) {
       ::close(life[0]);
       ::close(life[1]);
-      unmapShared(channel);
+      unmapShared(channel, channelSize());
       return makeError("check: cannot start a worker: " +
                        llvm::Twine(std::strerror(errno)));
     }
@@ -508,7 +529,7 @@ private:
         removeScratchPins(options_.bpffsRoot, w.pid);
     }
     w.pid = -1;
-    unmapShared(w.channel);
+    unmapShared(w.channel, channelSize());
     w.channel = nullptr;
   }
 

@@ -216,6 +216,34 @@ TEST_F(CheckTest, CorpusResultsAgreeWithTheReader) {
   EXPECT_GT(converted, 20u);
 }
 
+// Results travel through a ring in shared memory. With a ring of a few KiB
+// over the whole corpus it wraps many times and fills (the worker waits for
+// the runner to drain it); every result must still arrive whole, equal to a
+// run with the default ring.
+TEST_F(CheckTest, ResultRingWrapsAndFillsWithoutLosingResults) {
+  check::Options roomy;
+  roomy.jobs = 1;
+  check::Report expected = runOn({test::kCorpusDir}, roomy);
+  check::Options tight = roomy;
+  tight.resultChannelBytes = 4096;
+  check::Report got = runOn({test::kCorpusDir}, tight);
+  ASSERT_EQ(got.objects.size(), expected.objects.size());
+  for (size_t i = 0; i < got.objects.size(); ++i) {
+    const check::ObjectResult &a = got.objects[i], &b = expected.objects[i];
+    SCOPED_TRACE(b.paths[0]);
+    EXPECT_EQ(a.paths, b.paths);
+    ASSERT_EQ(a.stages.size(), b.stages.size());
+    EXPECT_EQ(a.convention, b.convention);
+    EXPECT_EQ(a.sha1, b.sha1);
+    EXPECT_EQ(a.maps, b.maps);
+    EXPECT_EQ(a.programs, b.programs);
+    for (size_t s = 0; s < a.stages.size(); ++s) {
+      EXPECT_EQ(a.stages[s].status, b.stages[s].status);
+      EXPECT_EQ(a.stages[s].error, b.stages[s].error);
+    }
+  }
+}
+
 // ---- limits: one bad object costs one worker, never the run
 
 TEST_F(CheckTest, TimeLimitStopsOneObjectAndTheRunGoesOn) {
