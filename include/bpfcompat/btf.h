@@ -188,6 +188,14 @@ bool sortedByInsn(const std::vector<Record> &records) {
       [](const Record &a, const Record &b) { return a.insnOff < b.insnOff; });
 }
 
+// Stable-sorts `records` by `less`, skipping the sort when they are in
+// order already: the usual case, and line records carry two strings each.
+template <typename Record, typename Less>
+void stableSortIfUnsorted(std::vector<Record> &records, Less less) {
+  if (!std::is_sorted(records.begin(), records.end(), less))
+    std::stable_sort(records.begin(), records.end(), less);
+}
+
 // The records that may lie in instructions [first, end): exactly those when
 // `sorted` (found by binary search: many programs share a section, and a scan
 // per program is quadratic), else all of them. Callers still check the range.

@@ -117,9 +117,10 @@ FileBytes readFileBytes(const std::string &path, bool whole) {
   struct stat st;
   if (::fstat(fd, &st) == 0)
     out.size = uint64_t(st.st_size);
-  if (out.bpfObject || whole) {
+  if ((out.bpfObject || whole) && out.size > 0 && out.size >= got) {
     out.bytes.resize(out.size);
-    out.bytes.resize(readAt(out.bytes.data(), out.bytes.size(), 0));
+    std::memcpy(out.bytes.data(), head, got);
+    out.bytes.resize(got + readAt(out.bytes.data() + got, out.size - got, got));
     out.size = out.bytes.size();
   }
   ::close(fd);

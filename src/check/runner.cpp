@@ -418,13 +418,13 @@ struct Unique {
     disarmTimer(options.timeLimitSeconds);
     std::string message = std::to_string(index) + ":" + encode(result);
     if (message.size() > channel.maxMessage())
-      message = std::to_string(index) + ":" +
-                encode(stoppedResult(std::move(partial), current,
-                                     object.input.displayName() +
-                                         ": the result (" +
-                                         std::to_string(message.size()) +
-                                         " bytes) is larger than the channel "
-                                         "to the runner"));
+      message =
+          std::to_string(index) + ":" +
+          encode(stoppedResult(std::move(partial), current,
+                               object.input.displayName() + ": the result (" +
+                                   std::to_string(message.size()) +
+                                   " bytes) is larger than the channel "
+                                   "to the runner"));
     channel.send(message);
     channel.object.store(0, std::memory_order_release);
   }
@@ -455,7 +455,7 @@ public:
     }
     // Only a worker that garbled its channel can leave an object unreported.
     for (size_t i = 0; i < objects_.size(); ++i)
-      if (results_[i].stages.empty())
+      if (!finished(i))
         finish(i, stoppedResult({}, Stage::Detect,
                                 objects_[i].input.displayName() +
                                     ": its worker lost the result"));
@@ -533,6 +533,9 @@ private:
     w.channel = nullptr;
   }
 
+  // Every result, even a stopped object's, has at least one stage.
+  bool finished(size_t index) const { return !results_[index].stages.empty(); }
+
   void finish(size_t index, ObjectResult result) {
     result.paths = objects_[index].paths;
     if (result.size == 0)
@@ -577,7 +580,7 @@ private:
       auto [indexText, payload] = text.split(':');
       size_t index = 0;
       if (indexText.getAsInteger(10, index) || index >= objects_.size() ||
-          results_[index].stages.size() > 0)
+          finished(index))
         continue; // malformed: the object is reported when the worker ends
       std::optional<ObjectResult> result = decode(payload);
       finish(index, result ? std::move(*result)
@@ -600,8 +603,7 @@ private:
     drain(w);
     Channel &c = *w.channel;
     uint32_t object = c.object.load(std::memory_order_acquire);
-    if (object != 0 && object <= objects_.size() &&
-        results_[object - 1].stages.empty()) {
+    if (object != 0 && object <= objects_.size() && !finished(object - 1)) {
       auto stage = Stage(
           std::min<uint8_t>(c.stage.load(), uint8_t(Stage::LoadConverted)));
       std::optional<ObjectResult> partial;

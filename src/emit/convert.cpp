@@ -845,18 +845,13 @@ std::vector<uint8_t> Converter::encodeExt() {
     copy(in_.btfExt->coreRelos, out.coreRelos,
          [&](btf::CoreRelo &r) { r.typeId = btf_->mappedId(r.typeId); });
   }
-  // Programs are usually placed in instruction order already; sorting
-  // line records (two strings each) regardless was a tenth of converting.
-  auto sortByInsn = [](auto &records) {
-    if (!btf::sortedByInsn(records))
-      std::stable_sort(
-          records.begin(), records.end(),
-          [](const auto &a, const auto &b) { return a.insnOff < b.insnOff; });
+  auto byInsn = [](const auto &a, const auto &b) {
+    return a.insnOff < b.insnOff;
   };
   for (btf::ExtSection &s : sections) {
-    sortByInsn(s.funcInfo);
-    sortByInsn(s.lineInfo);
-    sortByInsn(s.coreRelos);
+    btf::stableSortIfUnsorted(s.funcInfo, byInsn);
+    btf::stableSortIfUnsorted(s.lineInfo, byInsn);
+    btf::stableSortIfUnsorted(s.coreRelos, byInsn);
   }
   return btf::encodeExt(sections, *btf_, be_);
 }

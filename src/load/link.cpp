@@ -268,14 +268,9 @@ void Linker::collectBtfInfo() {
             out_.lineInfo.push_back({shift(rec.insnOff), rec.fileName, rec.line,
                                      rec.lineNum, rec.column});
   }
-  // Usually in order already; line records carry two strings each.
-  auto sortByInsn = [](auto &records) {
-    auto byInsn = [](const auto &a, const auto &b) { return a.insn < b.insn; };
-    if (!std::is_sorted(records.begin(), records.end(), byInsn))
-      std::stable_sort(records.begin(), records.end(), byInsn);
-  };
-  sortByInsn(out_.funcInfo);
-  sortByInsn(out_.lineInfo);
+  auto byInsn = [](const auto &a, const auto &b) { return a.insn < b.insn; };
+  btf::stableSortIfUnsorted(out_.funcInfo, byInsn);
+  btf::stableSortIfUnsorted(out_.lineInfo, byInsn);
   if (!fitsFunctions(out_.funcInfo, starts, /*exactlyStarts=*/true))
     out_.funcInfo.clear();
   if (!fitsFunctions(out_.lineInfo, starts, /*exactlyStarts=*/false))
