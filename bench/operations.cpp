@@ -72,7 +72,11 @@ llvm::Expected<ir::Object> readIr(const ObjectFile &object) {
   auto file = elf::File::fromBuffer(object.bytes, object.path);
   if (!file)
     return file.takeError();
-  return readObject(**file);
+  // As `bpfcompat convert` reads: the whole-file hash only when a map pinned
+  // in iproute2's object namespace needs it.
+  ReadOptions options;
+  options.hashFile = false;
+  return readObject(**file, options);
 }
 
 llvm::Error readOurs(const ObjectFile &object) {

@@ -85,6 +85,12 @@ struct ReadOptions {
   // The verdict of an earlier detectConvention() on this file, so callers
   // that report detection separately (check) do not detect twice.
   std::optional<ir::ConventionVerdict> detected;
+  // Whether to fill ir::Object::sha1 for every object. The whole-file SHA-1
+  // costs as much as the rest of reading a small object, and only maps pinned
+  // in iproute2's object namespace (named by it) need it: false hashes just
+  // those objects. Convert passes false; inspect, check and load reports
+  // show the hash.
+  bool hashFile = true;
 };
 
 // The whole reading pipeline for one file: ELF view, detection, common parts,

@@ -67,6 +67,7 @@ int runConvert(const std::vector<std::string> &argv) {
   if (auto bpffs = args->value("bpffs"))
     options.bpffs = *bpffs;
   ReadOptions readOptions;
+  readOptions.hashFile = false; // the converted object does not carry it
   if (auto name = args->value("convention")) {
     readOptions.convention = ir::conventionFromName(*name);
     if (!readOptions.convention ||

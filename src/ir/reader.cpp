@@ -112,6 +112,14 @@ std::string sha1Hex(llvm::ArrayRef<uint8_t> bytes) {
                      /*LowerCase=*/true);
 }
 
+// iproute2's PIN_OBJECT_NS directory is the object's SHA-1.
+bool namesPinDirectoryByHash(const ir::Object &object) {
+  return std::any_of(object.maps.begin(), object.maps.end(),
+                     [](const ir::Map &map) {
+                       return map.pinning.kind == ir::PinKind::Iproute2Object;
+                     });
+}
+
 } // namespace
 
 // A slot past max_entries fails its update in every loader (E2BIG), so the
@@ -140,7 +148,6 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
   ir::Object object;
   object.path = file.path().str();
   object.fileSize = file.bytes().size();
-  object.sha1 = sha1Hex(file.bytes());
   object.byteOrder =
       file.bigEndian() ? ir::ByteOrder::Big : ir::ByteOrder::Little;
   object.machine = file.machine();
@@ -178,6 +185,8 @@ llvm::Expected<ir::Object> readObject(const elf::File &file,
     if (llvm::Error err = format.finish(file, object))
       return err;
     dropSlotsPastMaxEntries(object);
+    if (options.hashFile || namesPinDirectoryByHash(object))
+      object.sha1 = sha1Hex(file.bytes());
     return llvm::Error::success();
   };
   if (llvm::Error err = run()) {

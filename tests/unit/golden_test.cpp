@@ -82,5 +82,29 @@ TEST(GoldenIrCorpus, CorpusIsBuilt) {
       << "corpus not built in " << test::kCorpusDir;
 }
 
+// Without hashFile the IR differs only in its sha1, which stays empty unless
+// a map is pinned in iproute2's object namespace: that directory is the hash.
+TEST(ReadWithoutFileHash, HashesOnlyObjectsPinningByHash) {
+  ReadOptions noHash;
+  noHash.hashFile = false;
+  for (const char *name : {"libbpf/global_data.g.o", "iproute2/tc_full.g.o"}) {
+    SCOPED_TRACE(name);
+    std::string path = test::kCorpusDir + "/" + name;
+    auto full = readObject(path);
+    auto lean = readObject(path, noHash);
+    ASSERT_TRUE(bool(full)) << llvm::toString(full.takeError());
+    ASSERT_TRUE(bool(lean)) << llvm::toString(lean.takeError());
+    bool pinsByHash =
+        std::any_of(full->maps.begin(), full->maps.end(), [](const auto &m) {
+          return m.pinning.kind == ir::PinKind::Iproute2Object;
+        });
+    EXPECT_EQ(pinsByHash, llvm::StringRef(name).startswith("iproute2"));
+    EXPECT_EQ(full->sha1.size(), 40u);
+    EXPECT_EQ(lean->sha1, pinsByHash ? full->sha1 : "");
+    lean->sha1 = full->sha1;
+    EXPECT_EQ(doc::toYaml(toDocument(*lean)), doc::toYaml(toDocument(*full)));
+  }
+}
+
 } // namespace
 } // namespace bpfcompat
