@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,15 +45,17 @@ enum class Kind : uint8_t {
 
 const char *kindName(Kind kind);
 
+// Names are views: into the string table of the Btf they were parsed from
+// (shared, see Btf::StringTable), into a Builder's storage, or into literals.
 struct Member { // STRUCT/UNION member, FUNC_PROTO param
-  std::string name;
+  llvm::StringRef name;
   uint32_t type = 0;
   uint32_t bitOffset = 0; // STRUCT/UNION only (bitfield size folded out)
   uint32_t bitfieldSize = 0;
 };
 
 struct Enumerator {
-  std::string name;
+  llvm::StringRef name;
   int64_t value = 0; // ENUM: signed iff kindFlag; ENUM64: the u64 bit pattern
 };
 
@@ -65,7 +68,7 @@ struct VarSecinfo { // DATASEC entry
 struct Type {
   uint32_t id = 0;
   Kind kind = Kind::Unknown;
-  std::string name;
+  llvm::StringRef name;
   bool kindFlag = false;
   uint32_t size = 0; // INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT
   uint32_t type = 0; // PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO (return),
@@ -87,9 +90,15 @@ struct Type {
 };
 
 // A parsed .BTF section. Type 0 is the implicit void. Owns a copy of the
-// string table, so it outlives the bytes it was parsed from.
+// string table, which every name points into, so it outlives the bytes it
+// was parsed from.
 class Btf {
 public:
+  // Shared, so names stay valid while any copy of this Btf, a BtfExt parsed
+  // against it or a Builder started from it lives; names are not copied one
+  // by one (that was most of parsing a large BTF).
+  using StringTable = std::shared_ptr<const std::string>;
+
   // Parses raw .BTF bytes. `bigEndian` is the object's byte order; the BTF
   // magic is checked against it. Errors name the byte offset in the section.
   static llvm::Expected<Btf> parse(llvm::ArrayRef<uint8_t> bytes,
@@ -118,8 +127,10 @@ public:
   llvm::Expected<llvm::StringRef> stringAt(uint32_t offset) const;
 
   uint32_t stringsSize() const {
-    return (base_ ? base_->stringsSize() : 0) + uint32_t(strings_.size());
+    return (base_ ? base_->stringsSize() : 0) +
+           (strings_ ? uint32_t(strings_->size()) : 0);
   }
+  const StringTable &stringTable() const { return strings_; }
 
 private:
   static llvm::Expected<Btf> parseImpl(llvm::ArrayRef<uint8_t> bytes,
@@ -127,7 +138,7 @@ private:
 
   const Btf *base_ = nullptr;
   std::vector<Type> types_;
-  std::string strings_;
+  StringTable strings_;
 };
 
 struct FuncInfo {
@@ -135,10 +146,11 @@ struct FuncInfo {
   uint32_t typeId = 0;
 };
 
+// Strings of BTF.ext records are views into the .BTF string table.
 struct LineInfo {
   uint32_t insnOff = 0; // in instructions
-  std::string fileName;
-  std::string line;
+  llvm::StringRef fileName;
+  llvm::StringRef line;
   uint32_t lineNum = 0; // 0, with empty `line`, for compiler-made code
   uint32_t column = 0;
 };
@@ -165,7 +177,7 @@ const char *coreReloKindName(CoreReloKind kind);
 struct CoreRelo {
   uint32_t insnOff = 0; // in instructions
   uint32_t typeId = 0;
-  std::string accessString; // e.g. "0:1:2"
+  llvm::StringRef accessString; // e.g. "0:1:2"
   // Kinds newer than this enum pass through; coreReloKindName says "unknown".
   CoreReloKind kind = CoreReloKind::FieldByteOffset;
 };
@@ -213,9 +225,11 @@ llvm::ArrayRef<Record> recordsNear(const std::vector<Record> &records,
 
 // A parsed .BTF.ext. Strings resolve through the .BTF string table.
 struct BtfExt {
-  // `btf` must outlive nothing: strings are copied out.
+  // `btf` need not outlive the result, which shares its string table.
   static llvm::Expected<BtfExt> parse(llvm::ArrayRef<uint8_t> bytes,
                                       const Btf &btf, bool bigEndian);
+
+  Btf::StringTable strings; // what the records' strings point into
 
   std::vector<SectionRecords<FuncInfo>> funcInfo;
   std::vector<SectionRecords<LineInfo>> lineInfo;

@@ -8,6 +8,9 @@
 
 #include "bpfcompat/btf.h"
 
+#include <llvm/ADT/CachedHashString.h>
+#include <llvm/ADT/DenseMap.h>
+#include <llvm/Support/Allocator.h>
 #include <llvm/Support/Error.h>
 
 #include <cstdint>
@@ -15,7 +18,6 @@
 #include <set>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 namespace bpfcompat::btf {
@@ -36,31 +38,41 @@ public:
   uint32_t mappedId(uint32_t oldId) const;
 
   // Appends a type whose references already use new ids; returns its id.
+  // Its names are copied, so they may point anywhere.
   uint32_t add(Type type);
   // An existing type equal in kind, name, size and encoding, or a new one:
   // INT and FUNC_PROTO lookups used for map definitions.
-  uint32_t intType(const std::string &name, uint32_t size, bool isSigned);
+  uint32_t intType(llvm::StringRef name, uint32_t size, bool isSigned);
   uint32_t ptrTo(uint32_t target);
   uint32_t arrayOf(uint32_t elem, uint32_t index, uint32_t nelems);
 
   const Type *type(uint32_t id) const;
-  // Must not change PTR or ARRAY types: ptrTo and arrayOf index them.
+  // Must not change PTR or ARRAY types: ptrTo and arrayOf index them. A new
+  // name must outlive the builder (see save()).
   Type *mutableType(uint32_t id);
+  // A copy of `s` that lives as long as the builder.
+  llvm::StringRef save(llvm::StringRef s);
   size_t size() const { return types_.size(); }
 
   // Offset of `s` in the string table being built, adding it if new. Call for
   // every .BTF.ext string before encode().
-  uint32_t stringOffset(const std::string &s);
+  uint32_t stringOffset(llvm::StringRef s);
 
   // Raw .BTF bytes in the requested byte order.
   std::vector<uint8_t> encode(bool bigEndian);
 
 private:
+  uint32_t append(Type type); // add() without copying the names
+
   std::vector<Type> types_; // id = index + 1
+  // Names of types copied from a Btf point into its string table; the rest
+  // (and stringOffsets_' keys) into saved_.
+  Btf::StringTable baseStrings_;
+  llvm::BumpPtrAllocator saved_;
   std::vector<char> strings_{'\0'};
   // Hashed: with an ordered map, string compares were half of re-encoding
   // a large BTF for every load.
-  std::unordered_map<std::string, uint32_t> stringOffsets_;
+  llvm::DenseMap<llvm::CachedHashStringRef, uint32_t> stringOffsets_;
   std::vector<uint32_t> oldToNew_; // index = old id
   // The first anonymous PTR by target and ARRAY by (elem, index, nelems), so
   // ptrTo and arrayOf need no scan of every type (quadratic with many maps).

@@ -49,7 +49,7 @@ struct Targets {
 struct Accessor {
   uint32_t typeId = 0; // the composite (named) or the element type (index)
   uint32_t index = 0;
-  std::string name; // member or enumerator name; empty for an array index
+  llvm::StringRef name; // member or enumerator name; empty for an index
 };
 
 // A parsed access string against one BTF (libbpf's bpf_core_spec).

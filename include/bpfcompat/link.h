@@ -32,8 +32,8 @@ struct FuncInfo {
 
 struct LineInfo {
   uint32_t insn = 0;
-  std::string fileName;
-  std::string line;
+  llvm::StringRef fileName; // into the object's BTF string table
+  llvm::StringRef line;
   uint32_t lineNum = 0;
   uint32_t column = 0;
 };

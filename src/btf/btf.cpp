@@ -8,8 +8,8 @@
 
 namespace bpfcompat::btf {
 
-using detail::CopyBudget;
 using detail::EndianReader;
+using detail::StringBudget;
 
 namespace {
 
@@ -192,10 +192,10 @@ private:
                        " bytes) runs past end of type section (size " +
                        hex(layout_.typeLen) + ")");
     }
-    auto name = copyName(in_.u32(offset), "name");
+    auto name = nameAt(in_.u32(offset), "name");
     if (!name)
       return name.takeError();
-    t.name = std::move(*name);
+    t.name = *name;
 
     switch (t.kind) {
     case Kind::Int: {
@@ -247,15 +247,15 @@ private:
       t.members.reserve(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += 12) {
         Member m;
-        auto memberName = copyName(in_.u32(p), "member #" + llvm::Twine(i));
+        auto memberName = nameAt(in_.u32(p), "member #" + llvm::Twine(i));
         if (!memberName)
           return memberName.takeError();
-        m.name = std::move(*memberName);
+        m.name = *memberName;
         m.type = in_.u32(p + 4);
         uint32_t bits = in_.u32(p + 8);
         m.bitOffset = t.kindFlag ? bits & 0xffffff : bits;
         m.bitfieldSize = t.kindFlag ? bits >> 24 : 0;
-        t.members.push_back(std::move(m));
+        t.members.push_back(m);
       }
       break;
     case Kind::Enum:
@@ -265,16 +265,16 @@ private:
       t.enumerators.reserve(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += is64 ? 12 : 8) {
         Enumerator e;
-        auto enumName = copyName(in_.u32(p), "enumerator #" + llvm::Twine(i));
+        auto enumName = nameAt(in_.u32(p), "enumerator #" + llvm::Twine(i));
         if (!enumName)
           return enumName.takeError();
-        e.name = std::move(*enumName);
+        e.name = *enumName;
         uint32_t lo = in_.u32(p + 4);
         if (is64)
           e.value = int64_t(uint64_t(in_.u32(p + 8)) << 32 | lo);
         else // kind_flag marks a signed enum
           e.value = t.kindFlag ? int64_t(int32_t(lo)) : int64_t(lo);
-        t.enumerators.push_back(std::move(e));
+        t.enumerators.push_back(e);
       }
       break;
     }
@@ -283,12 +283,12 @@ private:
       t.members.reserve(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += 8) {
         Member param;
-        auto paramName = copyName(in_.u32(p), "param #" + llvm::Twine(i));
+        auto paramName = nameAt(in_.u32(p), "param #" + llvm::Twine(i));
         if (!paramName)
           return paramName.takeError();
-        param.name = std::move(*paramName);
+        param.name = *paramName;
         param.type = in_.u32(p + 4);
-        t.members.push_back(std::move(param));
+        t.members.push_back(param);
       }
       break;
     case Kind::Datasec:
@@ -306,15 +306,17 @@ private:
     return offset + kTypeHeaderSize + extra;
   }
 
-  llvm::Expected<std::string> copyName(uint32_t offset,
-                                       const llvm::Twine &what) {
+  llvm::Expected<llvm::StringRef> nameAt(uint32_t offset,
+                                         const llvm::Twine &what) {
     uint32_t baseSize = base_ ? base_->stringsSize() : 0;
     auto name = offset < baseSize
                     ? base_->stringAt(offset)
                     : detail::stringInTable(strings_, offset - baseSize);
     if (!name)
       return prefixError(name.takeError(), what);
-    return prefixError(budget_.copy(*name), what);
+    if (llvm::Error err = budget_.spend(*name))
+      return prefixError(std::move(err), what);
+    return *name;
   }
 
   // Type ids may point forward, so they are checked once all types are known.
@@ -377,7 +379,7 @@ private:
   llvm::StringRef strings_;
   const Btf *base_;
   uint32_t firstId_;
-  CopyBudget budget_;
+  StringBudget budget_;
   std::vector<uint64_t> offsets_; // section offset of each type, by id - 1
 };
 
@@ -446,10 +448,10 @@ llvm::Expected<Btf> Btf::parseImpl(llvm::ArrayRef<uint8_t> bytes,
     return layout.takeError();
   Btf btf;
   btf.base_ = base;
-  btf.strings_.assign(
+  btf.strings_ = std::make_shared<const std::string>(
       reinterpret_cast<const char *>(bytes.data() + layout->strStart),
       layout->strLen);
-  auto types = TypeParser(in, *layout, btf.strings_, base).parse();
+  auto types = TypeParser(in, *layout, *btf.strings_, base).parse();
   if (!types)
     return types.takeError();
   btf.types_ = std::move(*types);
@@ -546,7 +548,8 @@ llvm::Expected<llvm::StringRef> Btf::stringAt(uint32_t offset) const {
   uint32_t baseSize = base_ ? base_->stringsSize() : 0;
   if (offset < baseSize)
     return base_->stringAt(offset);
-  return detail::stringInTable(strings_, offset - baseSize);
+  return detail::stringInTable(strings_ ? llvm::StringRef(*strings_) : "",
+                               offset - baseSize);
 }
 
 } // namespace bpfcompat::btf

@@ -7,8 +7,8 @@
 
 namespace bpfcompat::btf {
 
-using detail::CopyBudget;
 using detail::EndianReader;
+using detail::StringBudget;
 
 namespace {
 
@@ -56,6 +56,7 @@ public:
                        hex(in_.size()) + ")");
 
     BtfExt ext;
+    ext.strings = btf_.stringTable();
     if (llvm::Error err =
             parseBlock(kFuncInfo, ext.funcInfo, &ExtParser::funcInfo))
       return err;
@@ -109,7 +110,7 @@ private:
       if (end - pos < kSectionHeaderSize)
         return fail(pos, "section header truncated (" + hex(end - pos) +
                              " bytes left in block)");
-      auto section = copyString(in_.u32(pos), "section name");
+      auto section = stringAt(in_.u32(pos), "section name");
       if (!section)
         return prefixError(section.takeError(),
                            llvm::Twine(spec.name) + " at offset " + hex(pos));
@@ -121,7 +122,7 @@ private:
                         " bytes for section '" + *section +
                         "' run past end of block (" + hex(end - pos) +
                         " bytes left)");
-      SectionRecords<Record> records{std::move(*section), {}, false};
+      SectionRecords<Record> records{section->str(), {}, false};
       records.records.reserve(count);
       // Records may be longer than we know (newer producer): skip the rest.
       for (uint32_t i = 0; i < count; ++i, pos += recordSize) {
@@ -157,14 +158,14 @@ private:
     if (!insn)
       return insn.takeError();
     info.insnOff = *insn;
-    auto fileName = copyString(in_.u32(offset + 4), "file name");
+    auto fileName = stringAt(in_.u32(offset + 4), "file name");
     if (!fileName)
       return fileName.takeError();
-    info.fileName = std::move(*fileName);
-    auto line = copyString(in_.u32(offset + 8), "line");
+    info.fileName = *fileName;
+    auto line = stringAt(in_.u32(offset + 8), "line");
     if (!line)
       return line.takeError();
-    info.line = std::move(*line);
+    info.line = *line;
     uint32_t lineCol = in_.u32(offset + 12);
     info.lineNum = lineCol >> 10;
     info.column = lineCol & 0x3ff;
@@ -181,10 +182,10 @@ private:
     if (!typeId)
       return typeId.takeError();
     relo.typeId = *typeId;
-    auto access = copyString(in_.u32(offset + 8), "access string");
+    auto access = stringAt(in_.u32(offset + 8), "access string");
     if (!access)
       return access.takeError();
-    relo.accessString = std::move(*access);
+    relo.accessString = *access;
     // Unknown kinds pass through so later stages can name them.
     relo.kind = CoreReloKind(in_.u32(offset + 12));
     return relo;
@@ -207,17 +208,19 @@ private:
     return id;
   }
 
-  llvm::Expected<std::string> copyString(uint32_t offset,
-                                         const llvm::Twine &what) {
+  llvm::Expected<llvm::StringRef> stringAt(uint32_t offset,
+                                           const llvm::Twine &what) {
     auto s = btf_.stringAt(offset);
     if (!s)
       return prefixError(s.takeError(), what);
-    return prefixError(budget_.copy(*s), what);
+    if (llvm::Error err = budget_.spend(*s))
+      return prefixError(std::move(err), what);
+    return *s;
   }
 
   const EndianReader &in_;
   const Btf &btf_;
-  CopyBudget budget_;
+  StringBudget budget_;
   uint32_t hdrLen_ = 0;
 };
 

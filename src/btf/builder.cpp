@@ -3,6 +3,7 @@
 #include <llvm/Support/Endian.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 
 namespace bpfcompat::btf {
@@ -135,6 +136,7 @@ Builder Builder::fromExisting(const Btf &base,
   }
 
   Builder b;
+  b.baseStrings_ = base.stringTable();
   b.oldToNew_.assign(n + 1, 0);
   uint32_t next = 0;
   for (uint32_t id = 1; id <= n; ++id)
@@ -145,7 +147,7 @@ Builder Builder::fromExisting(const Btf &base,
       continue;
     Type t = *base.type(id);
     forEachReference(t, [&](uint32_t &ref) { ref = b.mappedId(ref); });
-    b.add(std::move(t));
+    b.append(std::move(t));
   }
   return b;
 }
@@ -155,6 +157,23 @@ uint32_t Builder::mappedId(uint32_t oldId) const {
 }
 
 uint32_t Builder::add(Type type) {
+  type.name = save(type.name);
+  for (Member &m : type.members)
+    m.name = save(m.name);
+  for (Enumerator &e : type.enumerators)
+    e.name = save(e.name);
+  return append(std::move(type));
+}
+
+llvm::StringRef Builder::save(llvm::StringRef s) {
+  if (s.empty())
+    return {};
+  char *copy = saved_.Allocate<char>(s.size());
+  std::memcpy(copy, s.data(), s.size());
+  return llvm::StringRef(copy, s.size());
+}
+
+uint32_t Builder::append(Type type) {
   type.id = uint32_t(types_.size() + 1);
   if (type.kind == Kind::Ptr && type.name.empty())
     anonPtrs_.try_emplace(type.type, type.id);
@@ -166,7 +185,7 @@ uint32_t Builder::add(Type type) {
   return types_.back().id;
 }
 
-uint32_t Builder::intType(const std::string &name, uint32_t size,
+uint32_t Builder::intType(llvm::StringRef name, uint32_t size,
                           bool isSigned) {
   uint8_t encoding = isSigned ? 1 : 0;
   for (const Type &t : types_)
@@ -211,16 +230,18 @@ Type *Builder::mutableType(uint32_t id) {
   return id >= 1 && id <= types_.size() ? &types_[id - 1] : nullptr;
 }
 
-uint32_t Builder::stringOffset(const std::string &s) {
+uint32_t Builder::stringOffset(llvm::StringRef s) {
   if (s.empty())
     return 0;
-  auto it = stringOffsets_.find(s);
+  llvm::CachedHashStringRef key(s);
+  auto it = stringOffsets_.find(key);
   if (it != stringOffsets_.end())
     return it->second;
   uint32_t off = uint32_t(strings_.size());
   strings_.insert(strings_.end(), s.begin(), s.end());
   strings_.push_back('\0');
-  stringOffsets_.emplace(s, off);
+  stringOffsets_.try_emplace(llvm::CachedHashStringRef(save(s), key.hash()),
+                             off);
   return off;
 }
 

@@ -18,8 +18,8 @@ llvm::Error checkMagic(const EndianReader &in, llvm::StringRef what) {
                    ", expected " + hex(kMagic));
 }
 
-llvm::Error CopyBudget::makeBudgetError() {
-  return makeError("strings copied out of the string table exceed " +
+llvm::Error StringBudget::makeBudgetError() {
+  return makeError("strings referred to in the string table exceed " +
                    llvm::Twine(kFactor) +
                    " times the input size (one long string referenced over "
                    "and over?)");

@@ -55,23 +55,24 @@ private:
 // byte-order mismatch apart from garbage. `what` is "BTF" or "BTF.ext".
 llvm::Error checkMagic(const EndianReader &in, llvm::StringRef what);
 
-// Bounds the bytes of strings copied out of a string table. Records may share
-// one string legitimately, but a hostile object could point thousands of
-// records at one huge string and make the copies quadratic in the input.
-class CopyBudget {
+// Bounds the bytes of the strings records refer to. Records may share one
+// string legitimately, but a hostile object could point thousands of records
+// at one huge string, and whatever copies them (render, encode) would be
+// quadratic in the input.
+class StringBudget {
 public:
-  // Copies may total kFactor times the input size; real BTF copies about
-  // half its size in names.
+  // References may total kFactor times the input size; real BTF refers to
+  // about half its size in names.
   static constexpr uint64_t kFactor = 64;
 
-  explicit CopyBudget(uint64_t inputSize) : left_(inputSize * kFactor) {}
+  explicit StringBudget(uint64_t inputSize) : left_(inputSize * kFactor) {}
 
-  // Copies `s`, or fails once the budget is spent.
-  llvm::Expected<std::string> copy(llvm::StringRef s) {
+  // Counts a reference to `s`; fails once the budget is spent.
+  llvm::Error spend(llvm::StringRef s) {
     if (s.size() > left_)
       return makeBudgetError();
     left_ -= s.size();
-    return s.str();
+    return llvm::Error::success();
   }
 
 private:

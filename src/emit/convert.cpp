@@ -565,7 +565,7 @@ llvm::Error Converter::buildBtf() {
     for (const btf::Type &t : old.types()) {
       llvm::StringRef name = t.name;
       bool staleDatasec = t.kind == btf::Kind::Datasec && name != ".kconfig" &&
-                          name != ".ksyms" && !emittedSections.count(t.name);
+                          name != ".ksyms" && !emittedSections.count(name.str());
       if (staleDatasec || (t.kind == btf::Kind::Datasec && name == ".maps")) {
         dropRoots.insert(t.id);
         for (const btf::VarSecinfo &info : t.secinfos)

@@ -99,7 +99,7 @@ public:
       } else {
         object_.diag(ir::Severity::Warning, "btf-map-unknown-field",
                      "map '" + mapName.str() + "' has unknown field '" +
-                         m.name + "' (libbpf rejects it unless relaxed_maps)",
+                         m.name.str() + "' (libbpf rejects it unless relaxed_maps)",
                      mapName.str());
       }
     }
@@ -278,10 +278,10 @@ llvm::Error readBtfMaps(const elf::File &file, ir::Object &object) {
       bytes = mapsSec->data.slice(offset, def->size);
     if (std::any_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b; }))
       object.diag(ir::Severity::Error, "btf-map-nonzero",
-                  "map '" + var->name +
+                  "map '" + var->name.str() +
                       "' definition bytes are not zero; they have no meaning "
                       "(libbpf ignores them, cilium/ebpf refuses the object)",
-                  var->name, ir::Location{".maps", offset});
+                  var->name.str(), ir::Location{".maps", offset});
     auto parsed = parser.parse(*def, var->name, false);
     if (!parsed)
       return prefixError(parsed.takeError(), "section '.maps'");

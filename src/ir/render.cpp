@@ -239,13 +239,13 @@ Value btfDoc(const btf::Btf &btf) {
     Array vars;
     for (const btf::VarSecinfo &info : type.secinfos) {
       const btf::Type *var = btf.type(info.type);
-      vars.push_back(Fields{{"name", var ? var->name : std::string()},
+      vars.push_back(Fields{{"name", var ? var->name.str() : std::string()},
                             {"type_id", info.type},
                             {"offset", info.offset},
                             {"size", info.size}});
     }
     datasecs.push_back(Fields{
-        {"name", type.name}, {"size", type.size}, {"vars", std::move(vars)}});
+        {"name", type.name.str()}, {"size", type.size}, {"vars", std::move(vars)}});
   }
   return Fields{{"types", uint64_t(btf.size())},
                 {"strings_size", btf.stringsSize()},
@@ -268,7 +268,7 @@ Value btfExtDoc(const btf::BtfExt &ext) {
     for (const btf::CoreRelo &relo : section.records)
       records.push_back(Fields{{"insn", relo.insnOff},
                                {"type_id", relo.typeId},
-                               {"access", relo.accessString},
+                               {"access", relo.accessString.str()},
                                {"kind", btf::coreReloKindName(relo.kind)}});
     coreRelos.push_back(
         Fields{{"section", section.section}, {"records", std::move(records)}});

@@ -452,7 +452,7 @@ matchSpec(const Spec &local, const btf::Btf &target, uint32_t targetId) {
     const btf::Type *t = skip(target, targetId, &targetId);
     if (!t || !isAnyEnum(t->kind))
       return verdict(t ? 0 : -1);
-    const std::string &name = local.accessors[0].name;
+    llvm::StringRef name = local.accessors[0].name;
     for (uint32_t i = 0; i < t->enumerators.size(); ++i)
       if (sameEssentialName(name, t->enumerators[i].name)) {
         spec.accessors.push_back({targetId, i, t->enumerators[i].name});
@@ -881,8 +881,8 @@ std::string describe(const btf::Btf &local, const btf::CoreRelo &relo) {
   std::string out = "[" + std::to_string(relo.typeId) + "]";
   if (const btf::Type *t = local.type(relo.typeId))
     out += std::string(" ") + btf::kindName(t->kind) + " " +
-           (t->name.empty() ? "<anon>" : t->name);
-  return out + " + " + relo.accessString + " (" +
+           (t->name.empty() ? "<anon>" : t->name.str());
+  return out + " + " + relo.accessString.str() + " (" +
          btf::coreReloKindName(relo.kind) + ")";
 }
 

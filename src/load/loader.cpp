@@ -259,7 +259,7 @@ llvm::Error Loader::loadBtf() {
     dataSections.insert(data.name);
   std::set<uint32_t> drop, keep;
   for (const btf::Type &t : obj_.btf->types())
-    if (t.kind == btf::Kind::Datasec && !dataSections.count(t.name)) {
+    if (t.kind == btf::Kind::Datasec && !dataSections.count(t.name.str())) {
       drop.insert(t.id);
       for (const btf::VarSecinfo &info : t.secinfos)
         drop.insert(info.type);

@@ -44,8 +44,8 @@ std::vector<Record> records(const ir::Object &object) {
     for (const btf::CoreRelo &r : sec.records) {
       const btf::Type *t = object.btf->type(r.typeId);
       std::string type =
-          t ? std::string(btf::kindName(t->kind)) + " " + t->name : "void";
-      out.emplace_back(int(r.kind), r.accessString, type);
+          t ? std::string(btf::kindName(t->kind)) + " " + t->name.str() : "void";
+      out.emplace_back(int(r.kind), r.accessString.str(), type);
     }
   std::sort(out.begin(), out.end());
   return out;

@@ -858,7 +858,7 @@ void expectRecordsPlausible(const Decoded &d) {
     size_t insns = d.object.sections.at(sec.section).size() / 8;
     for (const LineInfo &r : sec.records) {
       EXPECT_LT(r.insnOff, insns) << sec.section;
-      EXPECT_NE(r.fileName.find(".c"), std::string::npos) << r.fileName;
+      EXPECT_NE(r.fileName.find(".c"), std::string::npos) << r.fileName.str();
       // clang gives compiler-made code (a merged return) line 0, no text.
       if (r.lineNum == 0)
         EXPECT_EQ(r.line, "");
@@ -920,7 +920,7 @@ TEST(BtfExt, CoreRelocationsDecode) {
     std::set<CoreReloKind> kinds;
     for (const auto &sec : d->ext.coreRelos)
       for (const CoreRelo &r : sec.records) {
-        access.insert(r.accessString);
+        access.insert(r.accessString.str());
         kinds.insert(r.kind);
       }
     EXPECT_TRUE(access.count("0")) << "whole-type relocations use \"0\"";

@@ -21,10 +21,10 @@ using btf::Kind;
 // A BTF built type by type; parse() gives it back as the parser sees it.
 class Maker {
 public:
-  uint32_t intType(const std::string &name, uint32_t size, bool isSigned) {
+  uint32_t intType(llvm::StringRef name, uint32_t size, bool isSigned) {
     return b_.intType(name, size, isSigned);
   }
-  uint32_t structType(const std::string &name, uint32_t size,
+  uint32_t structType(llvm::StringRef name, uint32_t size,
                       std::vector<btf::Member> members,
                       Kind kind = Kind::Struct) {
     btf::Type t;
@@ -36,9 +36,8 @@ public:
     t.members = std::move(members);
     return b_.add(std::move(t));
   }
-  uint32_t enumType(const std::string &name,
-                    std::vector<btf::Enumerator> values, bool isSigned = false,
-                    Kind kind = Kind::Enum) {
+  uint32_t enumType(llvm::StringRef name, std::vector<btf::Enumerator> values,
+                    bool isSigned = false, Kind kind = Kind::Enum) {
     btf::Type t;
     t.kind = kind;
     t.name = name;
@@ -51,7 +50,7 @@ public:
   uint32_t arrayOf(uint32_t elem, uint32_t n) {
     return b_.arrayOf(elem, intType("int", 4, true), n);
   }
-  uint32_t typedefOf(const std::string &name, uint32_t id) {
+  uint32_t typedefOf(llvm::StringRef name, uint32_t id) {
     btf::Type t;
     t.kind = Kind::Typedef;
     t.name = name;
@@ -68,13 +67,13 @@ private:
   btf::Builder b_;
 };
 
-btf::Member member(const std::string &name, uint32_t type, uint32_t bitOffset,
+// Names must outlive the Member: pass literals or strings that live on.
+btf::Member member(llvm::StringRef name, uint32_t type, uint32_t bitOffset,
                    uint32_t bitfieldSize = 0) {
   return {name, type, bitOffset, bitfieldSize};
 }
 
-btf::CoreRelo relo(uint32_t typeId, const std::string &access,
-                   CoreReloKind kind) {
+btf::CoreRelo relo(uint32_t typeId, llvm::StringRef access, CoreReloKind kind) {
   btf::CoreRelo r;
   r.typeId = typeId;
   r.accessString = access;

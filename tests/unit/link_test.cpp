@@ -320,8 +320,10 @@ TEST(Link, PendingRelocationsShifted) {
 }
 
 btf::FuncInfo funcRec(uint32_t insn, uint32_t type) { return {insn, type}; }
-btf::LineInfo lineRec(uint32_t insn, uint32_t line) {
-  return {insn, "f.c", "line " + std::to_string(line), line, 1};
+// Record strings are views (into the BTF string table in real objects), so
+// the source text is a literal here.
+btf::LineInfo lineRec(uint32_t insn, uint32_t line, llvm::StringRef text) {
+  return {insn, "f.c", text, line, 1};
 }
 
 // prog is the second function of "tc" (section insns 3..5) and calls f, the
@@ -338,8 +340,12 @@ ir::Object btfExtObject() {
   obj.btfExt->funcInfo = {{".text", {funcRec(2, 21), funcRec(0, 20)}},
                           {"tc", {funcRec(3, 11), funcRec(0, 10)}}};
   obj.btfExt->lineInfo = {
-      {".text", {lineRec(3, 203), lineRec(2, 202), lineRec(0, 200)}},
-      {"tc", {lineRec(4, 104), lineRec(3, 103), lineRec(1, 101)}}};
+      {".text",
+       {lineRec(3, 203, "line 203"), lineRec(2, 202, "line 202"),
+        lineRec(0, 200, "line 200")}},
+      {"tc",
+       {lineRec(4, 104, "line 104"), lineRec(3, 103, "line 103"),
+        lineRec(1, 101, "line 101")}}};
   return obj;
 }
 
@@ -379,7 +385,7 @@ TEST(Link, FuncInfoDroppedWhenACalleeHasNone) {
 
 TEST(Link, LineInfoDroppedWhenAFunctionStartHasNone) {
   ir::Object obj = btfExtObject();
-  obj.btfExt->lineInfo[0].records = {lineRec(3, 203)};
+  obj.btfExt->lineInfo[0].records = {lineRec(3, 203, "line 203")};
   link::LinkedProgram l = linkOk(obj, obj.programs[1]);
   EXPECT_TRUE(l.lineInfo.empty());
   EXPECT_EQ(l.funcInfo.size(), 2u);
@@ -579,8 +585,8 @@ TEST(Link, RandomIrNeverCrashes) {
       obj.btfExt.emplace();
       obj.btfExt->funcInfo = {
           {sections[size_t(pick(4))], {funcRec(uint32_t(pick(10)), 1)}}};
-      obj.btfExt->lineInfo = {
-          {sections[size_t(pick(4))], {lineRec(uint32_t(pick(10)), 1)}}};
+      obj.btfExt->lineInfo = {{sections[size_t(pick(4))],
+                               {lineRec(uint32_t(pick(10)), 1, "line 1")}}};
       if (pick(4) == 0)
         obj.btfExt->coreRelos = {{sections[size_t(pick(4))], {{}}}};
     }
