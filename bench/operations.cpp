@@ -69,7 +69,8 @@ void quietLibbpf() {
 }
 
 llvm::Expected<ir::Object> readIr(const ObjectFile &object) {
-  auto file = elf::File::fromBuffer(object.bytes, object.path);
+  // In place, as libbpf's open_mem reads the caller's bytes.
+  auto file = elf::File::viewBuffer(object.bytes, object.path);
   if (!file)
     return file.takeError();
   // As `bpfcompat convert` reads: the whole-file hash only when a map pinned

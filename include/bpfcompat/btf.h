@@ -110,9 +110,18 @@ public:
 
   // This BTF's own types (index = id - 1, or id - 1 - base size when split).
   const std::vector<Type> &types() const { return types_; }
-  size_t size() const; // the last type id, the base's types included
-  // nullptr for id 0 (void) or out of range.
-  const Type *type(uint32_t id) const;
+  // The last type id, the base's types included.
+  size_t size() const { return (base_ ? base_->size() : 0) + types_.size(); }
+  // nullptr for id 0 (void) or out of range. Inline: the hottest call of
+  // CO-RE, convert and the loader.
+  const Type *type(uint32_t id) const {
+    size_t baseCount = base_ ? base_->size() : 0;
+    if (id <= baseCount)
+      return base_ ? base_->type(id) : nullptr;
+    if (id - baseCount > types_.size())
+      return nullptr;
+    return &types_[id - baseCount - 1];
+  }
   // First type of `kind` named `name`, if any.
   const Type *findByName(llvm::StringRef name, Kind kind) const;
 

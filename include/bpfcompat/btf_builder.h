@@ -14,7 +14,6 @@
 #include <llvm/Support/Error.h>
 
 #include <cstdint>
-#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -63,6 +62,8 @@ public:
 
 private:
   uint32_t append(Type type); // add() without copying the names
+  // `stable`: `s` lives as long as the builder, so the index need not copy it.
+  uint32_t internString(llvm::StringRef s, bool stable);
 
   std::vector<Type> types_; // id = index + 1
   // Names of types copied from a Btf point into its string table; the rest
@@ -73,11 +74,14 @@ private:
   // Hashed: with an ordered map, string compares were half of re-encoding
   // a large BTF for every load.
   llvm::DenseMap<llvm::CachedHashStringRef, uint32_t> stringOffsets_;
+  // Strings that are whole entries of baseStrings_ (most names) are found by
+  // their old offset, so each is hashed once: old offset -> new, 0 unknown.
+  std::vector<uint32_t> baseOffsets_;
   std::vector<uint32_t> oldToNew_; // index = old id
   // The first anonymous PTR by target and ARRAY by (elem, index, nelems), so
   // ptrTo and arrayOf need no scan of every type (quadratic with many maps).
-  std::map<uint32_t, uint32_t> anonPtrs_;
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> arrays_;
+  llvm::DenseMap<uint32_t, uint32_t> anonPtrs_;
+  llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> arrays_;
 };
 
 // Records of one output section for .BTF.ext: type ids already remapped,

@@ -87,6 +87,10 @@ public:
   // used in messages. The buffer is copied.
   static llvm::Expected<std::unique_ptr<File>>
   fromBuffer(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef name);
+  // Like fromBuffer without the copy: `bytes` must outlive the File. Bytes
+  // that are not 8-byte aligned, as the ELF structures need, are copied.
+  static llvm::Expected<std::unique_ptr<File>>
+  viewBuffer(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef name);
 
   llvm::StringRef path() const { return path_; }
   llvm::ArrayRef<uint8_t> bytes() const;
@@ -116,6 +120,10 @@ public:
   uint64_t u64(const uint8_t *p) const;
 
 private:
+  static llvm::Expected<std::unique_ptr<File>>
+  fromMemoryBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                   llvm::StringRef name);
+
   File() = default;
   template <typename ELFT> llvm::Error load();
   llvm::Error init();

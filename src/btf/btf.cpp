@@ -458,17 +458,6 @@ llvm::Expected<Btf> Btf::parseImpl(llvm::ArrayRef<uint8_t> bytes,
   return btf;
 }
 
-size_t Btf::size() const { return (base_ ? base_->size() : 0) + types_.size(); }
-
-const Type *Btf::type(uint32_t id) const {
-  size_t baseCount = base_ ? base_->size() : 0;
-  if (id <= baseCount)
-    return base_ ? base_->type(id) : nullptr;
-  if (id - baseCount > types_.size())
-    return nullptr;
-  return &types_[id - baseCount - 1];
-}
-
 const Type *Btf::findByName(llvm::StringRef name, Kind kind) const {
   if (base_)
     if (const Type *t = base_->findByName(name, kind))

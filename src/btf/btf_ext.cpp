@@ -158,10 +158,17 @@ private:
     if (!insn)
       return insn.takeError();
     info.insnOff = *insn;
-    auto fileName = stringAt(in_.u32(offset + 4), "file name");
-    if (!fileName)
-      return fileName.takeError();
-    info.fileName = *fileName;
+    // Runs of records share a file name: looked up once per run.
+    uint32_t fileNameOffset = in_.u32(offset + 4);
+    if (fileNameOffset != lastFileName_.first || lastFileName_.second.empty()) {
+      auto fileName = stringAt(fileNameOffset, "file name");
+      if (!fileName)
+        return fileName.takeError();
+      lastFileName_ = {fileNameOffset, *fileName};
+    } else if (llvm::Error err = budget_.spend(lastFileName_.second)) {
+      return prefixError(std::move(err), "file name");
+    }
+    info.fileName = lastFileName_.second;
     auto line = stringAt(in_.u32(offset + 8), "line");
     if (!line)
       return line.takeError();
@@ -221,6 +228,7 @@ private:
   const EndianReader &in_;
   const Btf &btf_;
   StringBudget budget_;
+  std::pair<uint32_t, llvm::StringRef> lastFileName_; // offset, name
   uint32_t hdrLen_ = 0;
 };
 

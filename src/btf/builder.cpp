@@ -137,11 +137,17 @@ Builder Builder::fromExisting(const Btf &base,
 
   Builder b;
   b.baseStrings_ = base.stringTable();
+  if (b.baseStrings_) {
+    b.baseOffsets_.assign(b.baseStrings_->size(), 0);
+    b.strings_.reserve(b.baseStrings_->size());
+    b.stringOffsets_.reserve(unsigned(n));
+  }
   b.oldToNew_.assign(n + 1, 0);
   uint32_t next = 0;
   for (uint32_t id = 1; id <= n; ++id)
     if (live[id])
       b.oldToNew_[id] = ++next;
+  b.types_.reserve(next);
   for (uint32_t id = 1; id <= n; ++id) {
     if (!live[id])
       continue;
@@ -185,8 +191,7 @@ uint32_t Builder::append(Type type) {
   return types_.back().id;
 }
 
-uint32_t Builder::intType(llvm::StringRef name, uint32_t size,
-                          bool isSigned) {
+uint32_t Builder::intType(llvm::StringRef name, uint32_t size, bool isSigned) {
   uint8_t encoding = isSigned ? 1 : 0;
   for (const Type &t : types_)
     if (t.kind == Kind::Int && t.name == name && t.size == size &&
@@ -233,6 +238,21 @@ Type *Builder::mutableType(uint32_t id) {
 uint32_t Builder::stringOffset(llvm::StringRef s) {
   if (s.empty())
     return 0;
+  if (baseStrings_) {
+    const char *table = baseStrings_->data();
+    const char *end = table + baseStrings_->size();
+    // A whole entry: inside the table and ending at its NUL.
+    if (s.data() >= table && s.data() + s.size() < end && s.end()[0] == '\0') {
+      uint32_t &known = baseOffsets_[size_t(s.data() - table)];
+      if (!known)
+        known = internString(s, /*stable=*/true);
+      return known;
+    }
+  }
+  return internString(s, /*stable=*/false);
+}
+
+uint32_t Builder::internString(llvm::StringRef s, bool stable) {
   llvm::CachedHashStringRef key(s);
   auto it = stringOffsets_.find(key);
   if (it != stringOffsets_.end())
@@ -240,8 +260,8 @@ uint32_t Builder::stringOffset(llvm::StringRef s) {
   uint32_t off = uint32_t(strings_.size());
   strings_.insert(strings_.end(), s.begin(), s.end());
   strings_.push_back('\0');
-  stringOffsets_.try_emplace(llvm::CachedHashStringRef(save(s), key.hash()),
-                             off);
+  stringOffsets_.try_emplace(
+      stable ? key : llvm::CachedHashStringRef(save(s), key.hash()), off);
   return off;
 }
 

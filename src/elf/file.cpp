@@ -38,12 +38,27 @@ llvm::Expected<std::unique_ptr<File>> File::open(llvm::StringRef path) {
 
 llvm::Expected<std::unique_ptr<File>>
 File::fromBuffer(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef name) {
+  return fromMemoryBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(llvm::toStringRef(bytes), name),
+      name);
+}
+
+llvm::Expected<std::unique_ptr<File>>
+File::viewBuffer(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef name) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0)
+    return fromBuffer(bytes, name);
+  return fromMemoryBuffer(
+      llvm::MemoryBuffer::getMemBuffer(llvm::toStringRef(bytes), name,
+                                       /*RequiresNullTerminator=*/false),
+      name);
+}
+
+llvm::Expected<std::unique_ptr<File>>
+File::fromMemoryBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                       llvm::StringRef name) {
   std::unique_ptr<File> file(new File());
   file->path_ = name.str();
-  file->buffer_ = llvm::MemoryBuffer::getMemBufferCopy(
-      llvm::StringRef(reinterpret_cast<const char *>(bytes.data()),
-                      bytes.size()),
-      name);
+  file->buffer_ = std::move(buffer);
   if (llvm::Error err = file->init())
     return prefixError(std::move(err), name);
   return file;

@@ -119,6 +119,27 @@ TEST(ElfFile, SectionPastEndOfFileNamesTheSection) {
   EXPECT_NE(err.find("greater than the file size"), std::string::npos) << err;
 }
 
+// viewBuffer reads aligned bytes in place and copies misaligned ones; both
+// give the same sections.
+TEST(ElfFile, ViewBufferReadsAlignedBytesInPlace) {
+  std::vector<uint8_t> bytes =
+      test::readBytes(kCiliumTestdata + "/loader-el.elf");
+  auto view = elf::File::viewBuffer(bytes, "view.o");
+  ASSERT_TRUE(bool(view)) << llvm::toString(view.takeError());
+  EXPECT_EQ((*view)->bytes().data(), bytes.data());
+
+  std::vector<uint8_t> shifted(bytes.size() + 1);
+  std::memcpy(shifted.data() + 1, bytes.data(), bytes.size());
+  llvm::ArrayRef<uint8_t> misaligned = llvm::ArrayRef(shifted).drop_front();
+  auto copy = elf::File::viewBuffer(misaligned, "copy.o");
+  ASSERT_TRUE(bool(copy)) << llvm::toString(copy.takeError());
+  EXPECT_NE((*copy)->bytes().data(), misaligned.data());
+  EXPECT_EQ((*copy)->bytes(), llvm::ArrayRef(bytes));
+  ASSERT_EQ((*copy)->sections().size(), (*view)->sections().size());
+  for (size_t i = 0; i < (*view)->sections().size(); ++i)
+    EXPECT_EQ((*copy)->sections()[i].name, (*view)->sections()[i].name);
+}
+
 TEST(ElfFile, RelocationAgainstMissingSymbolIsAnError) {
   std::vector<uint8_t> bytes =
       test::readBytes(kCiliumTestdata + "/loader-el.elf");
