@@ -10,16 +10,56 @@
 
 #include <llvm/ADT/CachedHashString.h>
 #include <llvm/ADT/DenseMap.h>
+#include <llvm/ADT/StringMap.h>
 #include <llvm/Support/Allocator.h>
 #include <llvm/Support/Error.h>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 namespace bpfcompat::btf {
+
+// Which types stay when `dropRoots` go, and every type reachable only through
+// them (the rule of Builder::fromExisting): old id -> new id, 0 for dropped.
+std::vector<uint32_t> keptTypeIds(const Btf &base,
+                                  const std::set<uint32_t> &dropRoots,
+                                  const std::set<uint32_t> &keepRoots);
+
+// Some of a Btf's types, encoded in one pass: renumbered, a few replaced by
+// edited copies, and base's string table kept as it is (strings of dropped
+// types stay; the kernel ignores them), so no name is re-interned. This is
+// what the loader sends the kernel: building it with a Builder copied every
+// type and hashed every name on each load, hundreds of times libbpf's cost
+// for a large BTF. Not a fixed point like Builder, so not for re-emitting.
+class Subset {
+public:
+  // `base` must outlive the Subset; `oldToNew` comes from keptTypeIds.
+  Subset(const Btf &base, std::vector<uint32_t> oldToNew);
+
+  uint32_t mappedId(uint32_t oldId) const;
+  // Encodes `edited` (names and type ids as in base) for the kept type with
+  // this old id.
+  void replace(uint32_t oldId, Type edited);
+  // Offset of `s` in the output's string table: its own for an entry of
+  // base's table, else an appended copy. Strings must be added before
+  // encode() to be in its output.
+  uint32_t stringOffset(llvm::StringRef s);
+
+  std::vector<uint8_t> encode(bool bigEndian) const;
+
+private:
+  llvm::StringRef baseTable() const;
+
+  const Btf &base_;
+  std::vector<uint32_t> oldToNew_;
+  std::map<uint32_t, Type> edited_; // by old id; a few DATASECs and FUNCs
+  std::string appended_;            // after base's table
+  llvm::StringMap<uint32_t> appendedOffsets_;
+};
 
 class Builder {
 public:

@@ -3,8 +3,8 @@
 #include <llvm/Support/Endian.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
-#include <deque>
 
 namespace bpfcompat::btf {
 
@@ -76,18 +76,172 @@ private:
 
 constexpr uint16_t kMagic = 0xEB9F;
 
+// Bytes writeType() writes for `t`.
+size_t encodedSize(const Type &t) {
+  constexpr size_t kTypeHeader = 12;
+  switch (t.kind) {
+  case Kind::Int:
+  case Kind::Var:
+  case Kind::DeclTag:
+    return kTypeHeader + 4;
+  case Kind::Array:
+    return kTypeHeader + 12;
+  case Kind::Struct:
+  case Kind::Union:
+    return kTypeHeader + 12 * t.members.size();
+  case Kind::FuncProto:
+    return kTypeHeader + 8 * t.members.size();
+  case Kind::Enum:
+    return kTypeHeader + 8 * t.enumerators.size();
+  case Kind::Enum64:
+    return kTypeHeader + 12 * t.enumerators.size();
+  case Kind::Datasec:
+    return kTypeHeader + 12 * t.secinfos.size();
+  default:
+    return kTypeHeader;
+  }
+}
+
+// Writes one btf_type and its records; `name` gives string offsets and `id`
+// the output id of a referenced type.
+template <typename NameFn, typename IdFn>
+void writeType(Writer &w, const Type &t, NameFn name, IdFn id) {
+  uint32_t vlen = 0;
+  switch (t.kind) {
+  case Kind::Struct:
+  case Kind::Union:
+  case Kind::FuncProto:
+    vlen = uint32_t(t.members.size());
+    break;
+  case Kind::Enum:
+  case Kind::Enum64:
+    vlen = uint32_t(t.enumerators.size());
+    break;
+  case Kind::Datasec:
+    vlen = uint32_t(t.secinfos.size());
+    break;
+  case Kind::Func:
+    vlen = t.linkage;
+    break;
+  default:
+    break;
+  }
+  w.u32(name(t.name));
+  w.u32((t.kindFlag ? 1u << 31 : 0) | uint32_t(t.kind) << 24 | (vlen & 0xffff));
+  bool sized = t.kind == Kind::Int || t.kind == Kind::Struct ||
+               t.kind == Kind::Union || t.kind == Kind::Enum ||
+               t.kind == Kind::Enum64 || t.kind == Kind::Datasec ||
+               t.kind == Kind::Float;
+  w.u32(sized
+            ? t.size
+            : (t.kind == Kind::Array || t.kind == Kind::Fwd ? 0 : id(t.type)));
+  switch (t.kind) {
+  case Kind::Int:
+    w.u32(uint32_t(t.intEncoding) << 24 | uint32_t(t.intOffset) << 16 |
+          t.intBits);
+    break;
+  case Kind::Array:
+    w.u32(id(t.arrayElemType));
+    w.u32(id(t.arrayIndexType));
+    w.u32(t.arrayNelems);
+    break;
+  case Kind::Struct:
+  case Kind::Union:
+    for (const Member &m : t.members) {
+      w.u32(name(m.name));
+      w.u32(id(m.type));
+      w.u32(t.kindFlag ? m.bitfieldSize << 24 | m.bitOffset : m.bitOffset);
+    }
+    break;
+  case Kind::Enum:
+    for (const Enumerator &e : t.enumerators) {
+      w.u32(name(e.name));
+      w.u32(uint32_t(e.value));
+    }
+    break;
+  case Kind::Enum64:
+    for (const Enumerator &e : t.enumerators) {
+      w.u32(name(e.name));
+      w.u32(uint32_t(uint64_t(e.value)));
+      w.u32(uint32_t(uint64_t(e.value) >> 32));
+    }
+    break;
+  case Kind::FuncProto:
+    for (const Member &m : t.members) {
+      w.u32(name(m.name));
+      w.u32(id(m.type));
+    }
+    break;
+  case Kind::Var:
+    w.u32(t.linkage);
+    break;
+  case Kind::Datasec:
+    for (const VarSecinfo &s : t.secinfos) {
+      w.u32(id(s.type));
+      w.u32(s.offset);
+      w.u32(s.size);
+    }
+    break;
+  case Kind::DeclTag:
+    w.u32(uint32_t(t.componentIdx));
+    break;
+  default:
+    break;
+  }
+}
+
+// A whole .BTF: the header, the types `writeTypes(Writer &)` writes, then
+// the string table made of `strings` in order.
+// `typesSize` (bytes) reserves room; 0 when unknown.
+template <typename WriteTypes>
+std::vector<uint8_t> encodeBtf(bool bigEndian, WriteTypes writeTypes,
+                               llvm::ArrayRef<llvm::StringRef> strings,
+                               size_t typesSize = 0) {
+  constexpr uint32_t kHeaderLen = 24;
+  Writer out(bigEndian);
+  size_t stringsSize = 0;
+  for (llvm::StringRef part : strings)
+    stringsSize += part.size();
+  out.bytes.reserve(kHeaderLen + typesSize + stringsSize);
+  out.u16(kMagic);
+  out.u8(1); // version
+  out.u8(0); // flags
+  out.u32(kHeaderLen);
+  out.u32(0); // type_off
+  out.u32(0); // type_len, str_off and str_len patched below
+  out.u32(0);
+  out.u32(0);
+  writeTypes(out);
+  uint32_t typesLen = uint32_t(out.bytes.size() - kHeaderLen);
+  out.patch32(12, typesLen);
+  out.patch32(16, typesLen);
+  out.patch32(20, uint32_t(stringsSize));
+  out.bytes.reserve(out.bytes.size() + stringsSize);
+  for (llvm::StringRef part : strings)
+    out.bytes.insert(out.bytes.end(), part.bytes_begin(), part.bytes_end());
+  return out.bytes;
+}
+
 } // namespace
 
-Builder Builder::fromExisting(const Btf &base,
-                              const std::set<uint32_t> &dropRoots,
-                              const std::set<uint32_t> &keepRoots) {
+std::vector<uint32_t> keptTypeIds(const Btf &base,
+                                  const std::set<uint32_t> &dropRoots,
+                                  const std::set<uint32_t> &keepRoots) {
   size_t n = base.size();
+  auto flags = [&](const std::set<uint32_t> &ids) {
+    std::vector<bool> out(n + 1, false);
+    for (uint32_t id : ids)
+      if (id <= n)
+        out[id] = true;
+    return out;
+  };
+  std::vector<bool> dropped = flags(dropRoots), kept = flags(keepRoots);
   // Types reachable from the dropped roots are candidates for removal...
   std::vector<bool> candidate(n + 1, false);
-  std::deque<uint32_t> work(dropRoots.begin(), dropRoots.end());
+  std::vector<uint32_t> work(dropRoots.begin(), dropRoots.end());
   while (!work.empty()) {
-    uint32_t id = work.front();
-    work.pop_front();
+    uint32_t id = work.back();
+    work.pop_back();
     if (id == 0 || id > n || candidate[id])
       continue;
     candidate[id] = true;
@@ -103,20 +257,19 @@ Builder Builder::fromExisting(const Btf &base,
   };
   std::vector<bool> live(n + 1, false);
   for (uint32_t id = 1; id <= n; ++id)
-    if ((!candidate[id] && !isTag(id)) ||
-        (keepRoots.count(id) && !dropRoots.count(id)))
+    if ((!candidate[id] && !isTag(id)) || (kept[id] && !dropped[id]))
       work.push_back(id);
   while (!work.empty()) {
-    uint32_t id = work.front();
-    work.pop_front();
-    if (id == 0 || id > n || live[id] || dropRoots.count(id))
+    uint32_t id = work.back();
+    work.pop_back();
+    if (id == 0 || id > n || live[id] || dropped[id])
       continue;
     live[id] = true;
     forEachReference(*base.type(id),
                      [&](uint32_t ref) { work.push_back(ref); });
   }
   for (uint32_t id = 1; id <= n; ++id)
-    if (isTag(id) && !dropRoots.count(id) && base.type(id)->type <= n &&
+    if (isTag(id) && !dropped[id] && base.type(id)->type <= n &&
         live[base.type(id)->type])
       live[id] = true;
   // A kept type pointing at a dropped one (a decl tag on a dropped VAR, a
@@ -135,21 +288,31 @@ Builder Builder::fromExisting(const Btf &base,
     }
   }
 
+  std::vector<uint32_t> oldToNew(n + 1, 0);
+  uint32_t next = 0;
+  for (uint32_t id = 1; id <= n; ++id)
+    if (live[id])
+      oldToNew[id] = ++next;
+  return oldToNew;
+}
+
+Builder Builder::fromExisting(const Btf &base,
+                              const std::set<uint32_t> &dropRoots,
+                              const std::set<uint32_t> &keepRoots) {
   Builder b;
+  b.oldToNew_ = keptTypeIds(base, dropRoots, keepRoots);
+  size_t n = b.oldToNew_.size() - 1;
+  size_t kept =
+      n - size_t(std::count(b.oldToNew_.begin() + 1, b.oldToNew_.end(), 0u));
   b.baseStrings_ = base.stringTable();
   if (b.baseStrings_) {
     b.baseOffsets_.assign(b.baseStrings_->size(), 0);
     b.strings_.reserve(b.baseStrings_->size());
     b.stringOffsets_.reserve(unsigned(n));
   }
-  b.oldToNew_.assign(n + 1, 0);
-  uint32_t next = 0;
-  for (uint32_t id = 1; id <= n; ++id)
-    if (live[id])
-      b.oldToNew_[id] = ++next;
-  b.types_.reserve(next);
+  b.types_.reserve(kept);
   for (uint32_t id = 1; id <= n; ++id) {
-    if (!live[id])
+    if (!b.oldToNew_[id])
       continue;
     Type t = *base.type(id);
     forEachReference(t, [&](uint32_t &ref) { ref = b.mappedId(ref); });
@@ -266,105 +429,83 @@ uint32_t Builder::internString(llvm::StringRef s, bool stable) {
 }
 
 std::vector<uint8_t> Builder::encode(bool bigEndian) {
+  auto writeTypes = [&](Writer &w) {
+    for (const Type &t : types_)
+      writeType(
+          w, t, [&](llvm::StringRef s) { return stringOffset(s); },
+          [](uint32_t id) { return id; });
+  };
+  // Types first: writing them adds their names to strings_.
   Writer types(bigEndian);
-  for (const Type &t : types_) {
-    uint32_t vlen = 0;
-    switch (t.kind) {
-    case Kind::Struct:
-    case Kind::Union:
-    case Kind::FuncProto:
-      vlen = uint32_t(t.members.size());
-      break;
-    case Kind::Enum:
-    case Kind::Enum64:
-      vlen = uint32_t(t.enumerators.size());
-      break;
-    case Kind::Datasec:
-      vlen = uint32_t(t.secinfos.size());
-      break;
-    case Kind::Func:
-      vlen = t.linkage;
-      break;
-    default:
-      break;
-    }
-    types.u32(stringOffset(t.name));
-    types.u32((t.kindFlag ? 1u << 31 : 0) | uint32_t(t.kind) << 24 |
-              (vlen & 0xffff));
-    bool sized = t.kind == Kind::Int || t.kind == Kind::Struct ||
-                 t.kind == Kind::Union || t.kind == Kind::Enum ||
-                 t.kind == Kind::Enum64 || t.kind == Kind::Datasec ||
-                 t.kind == Kind::Float;
-    types.u32(
-        sized ? t.size
-              : (t.kind == Kind::Array || t.kind == Kind::Fwd ? 0 : t.type));
-    switch (t.kind) {
-    case Kind::Int:
-      types.u32(uint32_t(t.intEncoding) << 24 | uint32_t(t.intOffset) << 16 |
-                t.intBits);
-      break;
-    case Kind::Array:
-      types.u32(t.arrayElemType);
-      types.u32(t.arrayIndexType);
-      types.u32(t.arrayNelems);
-      break;
-    case Kind::Struct:
-    case Kind::Union:
-      for (const Member &m : t.members) {
-        types.u32(stringOffset(m.name));
-        types.u32(m.type);
-        types.u32(t.kindFlag ? m.bitfieldSize << 24 | m.bitOffset
-                             : m.bitOffset);
-      }
-      break;
-    case Kind::Enum:
-      for (const Enumerator &e : t.enumerators) {
-        types.u32(stringOffset(e.name));
-        types.u32(uint32_t(e.value));
-      }
-      break;
-    case Kind::Enum64:
-      for (const Enumerator &e : t.enumerators) {
-        types.u32(stringOffset(e.name));
-        types.u32(uint32_t(uint64_t(e.value)));
-        types.u32(uint32_t(uint64_t(e.value) >> 32));
-      }
-      break;
-    case Kind::FuncProto:
-      for (const Member &m : t.members) {
-        types.u32(stringOffset(m.name));
-        types.u32(m.type);
-      }
-      break;
-    case Kind::Var:
-      types.u32(t.linkage);
-      break;
-    case Kind::Datasec:
-      for (const VarSecinfo &s : t.secinfos) {
-        types.u32(s.type);
-        types.u32(s.offset);
-        types.u32(s.size);
-      }
-      break;
-    case Kind::DeclTag:
-      types.u32(uint32_t(t.componentIdx));
-      break;
-    default:
-      break;
-    }
+  writeTypes(types);
+  return encodeBtf(bigEndian,
+                   [&](Writer &w) {
+                     w.bytes.insert(w.bytes.end(), types.bytes.begin(),
+                                    types.bytes.end());
+                   },
+                   {llvm::StringRef(strings_.data(), strings_.size())});
+}
+
+Subset::Subset(const Btf &base, std::vector<uint32_t> oldToNew)
+    : base_(base), oldToNew_(std::move(oldToNew)) {}
+
+uint32_t Subset::mappedId(uint32_t oldId) const {
+  return oldId < oldToNew_.size() ? oldToNew_[oldId] : 0;
+}
+
+llvm::StringRef Subset::baseTable() const {
+  return base_.stringTable() ? llvm::StringRef(*base_.stringTable())
+                             : llvm::StringRef();
+}
+
+void Subset::replace(uint32_t oldId, Type edited) {
+  edited_[oldId] = std::move(edited);
+}
+
+uint32_t Subset::stringOffset(llvm::StringRef s) {
+  if (s.empty())
+    return 0;
+  llvm::StringRef table = baseTable();
+  // An entry of base's table: inside it and ending at its NUL.
+  if (s.data() >= table.data() && s.data() + s.size() < table.end() &&
+      s.end()[0] == '\0')
+    return uint32_t(s.data() - table.data());
+  auto [it, added] = appendedOffsets_.try_emplace(
+      s, uint32_t(table.size() + appended_.size()));
+  if (added) {
+    appended_ += s;
+    appended_ += '\0';
   }
-  Writer out(bigEndian);
-  out.u16(kMagic);
-  out.u8(1); // version
-  out.u8(0); // flags
-  out.u32(24);
-  out.u32(0);
-  out.u32(uint32_t(types.bytes.size()));
-  out.u32(uint32_t(types.bytes.size()));
-  out.u32(uint32_t(strings_.size()));
-  out.bytes.insert(out.bytes.end(), types.bytes.begin(), types.bytes.end());
-  out.bytes.insert(out.bytes.end(), strings_.begin(), strings_.end());
-  return out.bytes;
+  return it->second;
+}
+
+std::vector<uint8_t> Subset::encode(bool bigEndian) const {
+  llvm::StringRef table = baseTable();
+  auto nameOffset = [&](llvm::StringRef s) {
+    if (s.empty())
+      return uint32_t(0);
+    if (s.data() >= table.data() && s.data() + s.size() < table.end())
+      return uint32_t(s.data() - table.data());
+    // An edited type's name added with stringOffset() beforehand.
+    auto it = appendedOffsets_.find(s);
+    assert(it != appendedOffsets_.end() && "string not added before encode");
+    return it->second;
+  };
+  auto newId = [&](uint32_t oldId) { return mappedId(oldId); };
+  auto typeOf = [&](uint32_t id) -> const Type & {
+    auto edited = edited_.find(id);
+    return edited != edited_.end() ? edited->second : *base_.type(id);
+  };
+  size_t typesSize = 0;
+  for (uint32_t id = 1; id < oldToNew_.size(); ++id)
+    if (oldToNew_[id])
+      typesSize += encodedSize(typeOf(id));
+  auto writeTypes = [&](Writer &w) {
+    for (uint32_t id = 1; id < oldToNew_.size(); ++id)
+      if (oldToNew_[id])
+        writeType(w, typeOf(id), nameOffset, newId);
+  };
+  return encodeBtf(bigEndian, writeTypes, {table, appended_}, typesSize);
 }
 
 std::vector<uint8_t> encodeExt(const std::vector<ExtSection> &sections,

@@ -211,7 +211,7 @@ private:
   Transaction tx_;
   Collection out_;
   std::vector<link::LinkedProgram> linked_;
-  std::optional<btf::Builder> btf_;
+  std::optional<btf::Subset> btf_; // what loadBtf() sent the kernel
   kern::Fd btfFd_;
   std::map<std::string, size_t> mapIndex_;  // IR map name -> out_.maps
   std::map<std::string, size_t> dataIndex_; // data section -> out_.maps
@@ -268,13 +268,18 @@ llvm::Error Loader::loadBtf() {
     for (uint32_t id : {map.shape.btfKeyTypeId, map.shape.btfValueTypeId})
       if (id)
         keep.insert(id);
-  btf_ = btf::Builder::fromExisting(*obj_.btf, drop, keep);
-  for (uint32_t id = 1; id <= btf_->size(); ++id) {
-    btf::Type &t = *btf_->mutableType(id);
-    if (t.kind == btf::Kind::Func && t.linkage > 1)
-      t.linkage = 0;
-    if (t.kind != btf::Kind::Datasec)
+  btf_.emplace(*obj_.btf, btf::keptTypeIds(*obj_.btf, drop, keep));
+  for (const btf::Type &kept : obj_.btf->types()) {
+    if (!btf_->mappedId(kept.id))
       continue;
+    if (kept.kind == btf::Kind::Func && kept.linkage > 1) {
+      btf::Type t = kept;
+      t.linkage = 0;
+      btf_->replace(t.id, std::move(t));
+    }
+    if (kept.kind != btf::Kind::Datasec)
+      continue;
+    btf::Type t = kept;
     const ir::DataSection *data = nullptr;
     for (const ir::DataSection &d : obj_.data)
       if (d.name == t.name)
@@ -282,7 +287,7 @@ llvm::Error Loader::loadBtf() {
     t.size = uint32_t(data->size);
     std::vector<btf::VarSecinfo> fixed;
     for (btf::VarSecinfo info : t.secinfos) {
-      const btf::Type *var = btf_->type(info.type);
+      const btf::Type *var = obj_.btf->type(info.type);
       for (const ir::Variable &v : data->variables)
         if (var && v.name == var->name && v.offset + v.size <= data->size) {
           info.offset = uint32_t(v.offset);
@@ -293,6 +298,7 @@ llvm::Error Loader::loadBtf() {
     std::sort(fixed.begin(), fixed.end(),
               [](const auto &a, const auto &b) { return a.offset < b.offset; });
     t.secinfos = std::move(fixed);
+    btf_->replace(t.id, std::move(t));
   }
   // Line info strings must be in the string table before it is encoded.
   for (const link::LinkedProgram &lp : linked_)

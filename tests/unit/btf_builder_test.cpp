@@ -742,6 +742,61 @@ TEST(BtfBuilder, DroppingWorksOnCiliumMapObjects) {
   EXPECT_GT(withMaps, 0u);
 }
 
+// The loader's Subset keeps the same types as Builder::fromExisting, with
+// the same ids and edits, but the input's string table as it is: names keep
+// their offsets and only strings not in it are appended.
+TEST(BtfSubset, EncodesWhatTheBuilderKeepsWithTheInputStrings) {
+  std::vector<ObjectBtf> objects = ciliumObjects();
+  if (objects.empty())
+    GTEST_SKIP() << "cilium/ebpf test objects not installed";
+  size_t compared = 0;
+  for (const ObjectBtf &o : objects) {
+    SCOPED_TRACE(o.path);
+    auto base = parseOk(o.btf, o.bigEndian);
+    ASSERT_TRUE(base);
+    const Type *maps = base->findByName(".maps", Kind::Datasec);
+    if (!maps)
+      continue;
+    std::set<uint32_t> drop = {maps->id};
+    for (const VarSecinfo &v : maps->secinfos)
+      drop.insert(v.type);
+    Builder builder = Builder::fromExisting(*base, drop, {});
+    Subset subset(*base, keptTypeIds(*base, drop, {}));
+    // The same edit on both: every FUNC becomes static.
+    for (const Type &t : base->types()) {
+      EXPECT_EQ(subset.mappedId(t.id), builder.mappedId(t.id));
+      if (t.kind != Kind::Func || !subset.mappedId(t.id))
+        continue;
+      Type edited = t;
+      edited.linkage = 0;
+      subset.replace(t.id, edited);
+      builder.mutableType(builder.mappedId(t.id))->linkage = 0;
+    }
+    uint32_t appended = subset.stringOffset("bpfcompat-not-in-the-table");
+    EXPECT_EQ(appended, base->stringsSize());
+    EXPECT_EQ(subset.stringOffset("bpfcompat-not-in-the-table"), appended);
+    for (bool bigEndian : kByteOrders) {
+      Bytes out = subset.encode(bigEndian);
+      auto again = parseOk(out, bigEndian);
+      ASSERT_TRUE(again);
+      auto fromBuilder = parseOk(builder.encode(bigEndian), bigEndian);
+      ASSERT_TRUE(fromBuilder);
+      EXPECT_EQ(describe(*again), describe(*fromBuilder));
+      ASSERT_EQ(again->stringsSize(),
+                base->stringsSize() + sizeof("bpfcompat-not-in-the-table"));
+      EXPECT_EQ(*again->stringTable(), *base->stringTable() +
+                                           "bpfcompat-not-in-the-table" +
+                                           std::string(1, '\0'));
+      auto name = again->stringAt(appended);
+      ASSERT_TRUE(bool(name));
+      EXPECT_EQ(*name, "bpfcompat-not-in-the-table");
+      EXPECT_NE(libbpfParse(out), nullptr) << "libbpf rejects the result";
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 0u);
+}
+
 // ---------------------------------------------------------------------------
 // Lookups and appends.
 
