@@ -86,11 +86,6 @@ public:
   uint32_t arrayOf(uint32_t elem, uint32_t index, uint32_t nelems);
 
   const Type *type(uint32_t id) const;
-  // Must not change PTR or ARRAY types: ptrTo and arrayOf index them. A new
-  // name must outlive the builder (see save()).
-  Type *mutableType(uint32_t id);
-  // A copy of `s` that lives as long as the builder.
-  llvm::StringRef save(llvm::StringRef s);
   size_t size() const { return types_.size(); }
 
   // Offset of `s` in the string table being built, adding it if new. Call for
@@ -101,7 +96,8 @@ public:
   std::vector<uint8_t> encode(bool bigEndian);
 
 private:
-  uint32_t append(Type type); // add() without copying the names
+  uint32_t append(Type type);              // add() without copying the names
+  llvm::StringRef save(llvm::StringRef s); // a copy that lives as long as we do
   // `stable`: `s` lives as long as the builder, so the index need not copy it.
   uint32_t internString(llvm::StringRef s, bool stable);
 

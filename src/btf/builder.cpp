@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <optional>
 
 namespace bpfcompat::btf {
 
@@ -75,6 +76,16 @@ private:
 };
 
 constexpr uint16_t kMagic = 0xEB9F;
+
+// Where `s` starts in `table` when it is one of its entries (inside it and
+// ending at a NUL), as every name parsed from that table is: such names need
+// no lookup by content.
+std::optional<uint32_t> entryOffset(llvm::StringRef table, llvm::StringRef s) {
+  if (s.data() < table.data() || s.data() + s.size() >= table.end() ||
+      s.end()[0] != '\0')
+    return std::nullopt;
+  return uint32_t(s.data() - table.data());
+}
 
 // Bytes writeType() writes for `t`.
 size_t encodedSize(const Type &t) {
@@ -394,19 +405,12 @@ const Type *Builder::type(uint32_t id) const {
   return id >= 1 && id <= types_.size() ? &types_[id - 1] : nullptr;
 }
 
-Type *Builder::mutableType(uint32_t id) {
-  return id >= 1 && id <= types_.size() ? &types_[id - 1] : nullptr;
-}
-
 uint32_t Builder::stringOffset(llvm::StringRef s) {
   if (s.empty())
     return 0;
   if (baseStrings_) {
-    const char *table = baseStrings_->data();
-    const char *end = table + baseStrings_->size();
-    // A whole entry: inside the table and ending at its NUL.
-    if (s.data() >= table && s.data() + s.size() < end && s.end()[0] == '\0') {
-      uint32_t &known = baseOffsets_[size_t(s.data() - table)];
+    if (auto entry = entryOffset(*baseStrings_, s)) {
+      uint32_t &known = baseOffsets_[*entry];
       if (!known)
         known = internString(s, /*stable=*/true);
       return known;
@@ -466,10 +470,8 @@ uint32_t Subset::stringOffset(llvm::StringRef s) {
   if (s.empty())
     return 0;
   llvm::StringRef table = baseTable();
-  // An entry of base's table: inside it and ending at its NUL.
-  if (s.data() >= table.data() && s.data() + s.size() < table.end() &&
-      s.end()[0] == '\0')
-    return uint32_t(s.data() - table.data());
+  if (auto entry = entryOffset(table, s))
+    return *entry;
   auto [it, added] = appendedOffsets_.try_emplace(
       s, uint32_t(table.size() + appended_.size()));
   if (added) {
@@ -484,8 +486,8 @@ std::vector<uint8_t> Subset::encode(bool bigEndian) const {
   auto nameOffset = [&](llvm::StringRef s) {
     if (s.empty())
       return uint32_t(0);
-    if (s.data() >= table.data() && s.data() + s.size() < table.end())
-      return uint32_t(s.data() - table.data());
+    if (auto entry = entryOffset(table, s))
+      return *entry;
     // An edited type's name added with stringOffset() beforehand.
     auto it = appendedOffsets_.find(s);
     assert(it != appendedOffsets_.end() && "string not added before encode");

@@ -749,7 +749,7 @@ TEST(BtfSubset, EncodesWhatTheBuilderKeepsWithTheInputStrings) {
   std::vector<ObjectBtf> objects = ciliumObjects();
   if (objects.empty())
     GTEST_SKIP() << "cilium/ebpf test objects not installed";
-  size_t compared = 0;
+  size_t compared = 0, editsChecked = 0;
   for (const ObjectBtf &o : objects) {
     SCOPED_TRACE(o.path);
     auto base = parseOk(o.btf, o.bigEndian);
@@ -762,16 +762,8 @@ TEST(BtfSubset, EncodesWhatTheBuilderKeepsWithTheInputStrings) {
       drop.insert(v.type);
     Builder builder = Builder::fromExisting(*base, drop, {});
     Subset subset(*base, keptTypeIds(*base, drop, {}));
-    // The same edit on both: every FUNC becomes static.
-    for (const Type &t : base->types()) {
+    for (const Type &t : base->types())
       EXPECT_EQ(subset.mappedId(t.id), builder.mappedId(t.id));
-      if (t.kind != Kind::Func || !subset.mappedId(t.id))
-        continue;
-      Type edited = t;
-      edited.linkage = 0;
-      subset.replace(t.id, edited);
-      builder.mutableType(builder.mappedId(t.id))->linkage = 0;
-    }
     uint32_t appended = subset.stringOffset("bpfcompat-not-in-the-table");
     EXPECT_EQ(appended, base->stringsSize());
     EXPECT_EQ(subset.stringOffset("bpfcompat-not-in-the-table"), appended);
@@ -792,9 +784,27 @@ TEST(BtfSubset, EncodesWhatTheBuilderKeepsWithTheInputStrings) {
       EXPECT_EQ(*name, "bpfcompat-not-in-the-table");
       EXPECT_NE(libbpfParse(out), nullptr) << "libbpf rejects the result";
     }
+    // An edited type is written in place of the original, renumbered.
+    const Type *kept = nullptr;
+    for (const Type &t : base->types())
+      if (subset.mappedId(t.id) && t.kind == Kind::Struct)
+        kept = &t;
+    if (kept) {
+      Type edited = *kept;
+      edited.size += 8;
+      subset.replace(kept->id, edited);
+      auto withEdit = parseOk(subset.encode(false), false);
+      ASSERT_TRUE(withEdit);
+      const Type *written = withEdit->type(subset.mappedId(kept->id));
+      ASSERT_NE(written, nullptr);
+      EXPECT_EQ(written->name, kept->name);
+      EXPECT_EQ(written->size, kept->size + 8);
+      ++editsChecked;
+    }
     ++compared;
   }
   EXPECT_GT(compared, 0u);
+  EXPECT_GT(editsChecked, 0u);
 }
 
 // ---------------------------------------------------------------------------
@@ -888,29 +898,35 @@ TEST(BtfBuilder, PtrToAndArrayOfReuseOrAppend) {
   expectEncodesValidly(b);
 }
 
-TEST(BtfBuilder, AddAssignsIdsAndMutableTypeEdits) {
+TEST(BtfBuilder, AddAssignsIdsAndCopiesNames) {
   Builder b;
   EXPECT_EQ(b.size(), 0u);
   EXPECT_EQ(b.type(0), nullptr);
   EXPECT_EQ(b.type(1), nullptr);
-  EXPECT_EQ(b.mutableType(1), nullptr);
   EXPECT_EQ(b.mappedId(1), 0u) << "no base: nothing maps";
   uint32_t i32 = b.intType("int", 4, true);
   EXPECT_EQ(i32, 1u);
   Type def;
   def.id = 77; // ignored: add assigns the id
   def.kind = Kind::Struct;
-  def.name = "def";
   def.size = 8;
-  def.members.push_back({"a", i32, 0, 0});
-  uint32_t id = b.add(def);
+  uint32_t id = 0;
+  {
+    // Names may point anywhere, here into strings that change and go
+    // before encode(): add() keeps its own copies.
+    std::string name = "def", first = "a", second = "b";
+    def.name = name;
+    def.members.push_back({first, i32, 0, 0});
+    def.members.push_back({second, i32, 32, 0});
+    id = b.add(def);
+    name.assign("xxx");
+    first.assign("y");
+    second.assign("z");
+  }
   EXPECT_EQ(id, 2u);
   EXPECT_EQ(b.type(id)->id, 2u);
   EXPECT_EQ(b.type(3), nullptr);
-  Type *edit = b.mutableType(id);
-  ASSERT_NE(edit, nullptr);
-  edit->members.push_back({"b", i32, 32, 0});
-  EXPECT_EQ(b.type(id)->members.size(), 2u);
+  EXPECT_EQ(b.type(id)->name, "def");
 
   Bytes out = b.encode(false);
   auto again = parseOk(out, false);
@@ -918,6 +934,7 @@ TEST(BtfBuilder, AddAssignsIdsAndMutableTypeEdits) {
   const Type *s = again->findByName("def", Kind::Struct);
   ASSERT_NE(s, nullptr);
   ASSERT_EQ(s->members.size(), 2u);
+  EXPECT_EQ(s->members[0].name, "a");
   EXPECT_EQ(s->members[1].name, "b");
   EXPECT_EQ(s->members[1].bitOffset, 32u);
   expectEncodesValidly(b);
