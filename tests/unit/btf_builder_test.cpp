@@ -697,8 +697,19 @@ TEST(BtfBuilder, DroppingEverythingLeavesAValidEmptyBtf) {
   expectEncodesValidly(b);
 }
 
+// The `.maps` DATASEC and its VARs, as the converter drops them; empty
+// without one.
+std::set<uint32_t> mapsDatasecAndVars(const Btf &btf) {
+  const Type *maps = btf.findByName(".maps", Kind::Datasec);
+  if (!maps)
+    return {};
+  std::set<uint32_t> ids = {maps->id};
+  for (const VarSecinfo &v : maps->secinfos)
+    ids.insert(v.type);
+  return ids;
+}
+
 TEST(BtfBuilder, DroppingWorksOnCiliumMapObjects) {
-  // Every `.maps` DATASEC and its VARs, as the converter drops them.
   std::vector<ObjectBtf> objects = ciliumObjects();
   if (objects.empty())
     GTEST_SKIP() << "cilium/ebpf test objects not installed";
@@ -707,13 +718,10 @@ TEST(BtfBuilder, DroppingWorksOnCiliumMapObjects) {
     SCOPED_TRACE(o.path);
     auto base = parseOk(o.btf, o.bigEndian);
     ASSERT_TRUE(base);
-    const Type *maps = base->findByName(".maps", Kind::Datasec);
-    if (!maps)
+    std::set<uint32_t> drop = mapsDatasecAndVars(*base);
+    if (drop.empty())
       continue;
     ++withMaps;
-    std::set<uint32_t> drop = {maps->id};
-    for (const VarSecinfo &v : maps->secinfos)
-      drop.insert(v.type);
     Builder b = Builder::fromExisting(*base, drop, {});
     for (uint32_t id : drop)
       EXPECT_EQ(b.mappedId(id), 0u);
@@ -754,12 +762,9 @@ TEST(BtfSubset, EncodesWhatTheBuilderKeepsWithTheInputStrings) {
     SCOPED_TRACE(o.path);
     auto base = parseOk(o.btf, o.bigEndian);
     ASSERT_TRUE(base);
-    const Type *maps = base->findByName(".maps", Kind::Datasec);
-    if (!maps)
+    std::set<uint32_t> drop = mapsDatasecAndVars(*base);
+    if (drop.empty())
       continue;
-    std::set<uint32_t> drop = {maps->id};
-    for (const VarSecinfo &v : maps->secinfos)
-      drop.insert(v.type);
     Builder builder = Builder::fromExisting(*base, drop, {});
     Subset subset(*base, keptTypeIds(*base, drop, {}));
     for (const Type &t : base->types())
