@@ -2,6 +2,9 @@
 // VAR per map whose STRUCT type encodes each attribute in its member types.
 #include "bpfcompat/error.h"
 
+#include <llvm/ADT/StringMap.h>
+#include <llvm/ADT/StringSet.h>
+
 #include <algorithm>
 
 #include "read_support.h"
@@ -99,7 +102,8 @@ public:
       } else {
         object_.diag(ir::Severity::Warning, "btf-map-unknown-field",
                      "map '" + mapName.str() + "' has unknown field '" +
-                         m.name.str() + "' (libbpf rejects it unless relaxed_maps)",
+                         m.name.str() +
+                         "' (libbpf rejects it unless relaxed_maps)",
                      mapName.str());
       }
     }
@@ -168,13 +172,15 @@ struct PlacedMap {
   std::optional<uint64_t> valuesOffset;
 };
 
-const elf::Symbol *symbolNamed(const elf::File &file, uint32_t section,
-                               llvm::StringRef name) {
+// The first non-section symbol of each name in `section`: indexed once, as a
+// lookup per map scanning every symbol was quadratic in maps.
+llvm::StringMap<const elf::Symbol *> symbolsIn(const elf::File &file,
+                                               uint32_t section) {
+  llvm::StringMap<const elf::Symbol *> out;
   for (const elf::Symbol &sym : file.symbols())
-    if (sym.shndx == section && sym.name == name &&
-        sym.type != elf::kSttSection)
-      return &sym;
-  return nullptr;
+    if (sym.shndx == section && sym.type != elf::kSttSection)
+      out.try_emplace(sym.name, &sym);
+  return out;
 }
 
 llvm::Error readSlots(const elf::File &file, ir::Object &object,
@@ -245,6 +251,11 @@ llvm::Error readBtfMaps(const elf::File &file, ir::Object &object) {
 
   BtfMapParser parser(btf, object);
   std::vector<PlacedMap> placed;
+  llvm::StringMap<const elf::Symbol *> symbols =
+      symbolsIn(file, mapsSec->index);
+  llvm::StringSet<> mapNames; // the object's maps, for duplicates
+  for (const ir::Map &map : object.maps)
+    mapNames.insert(map.name);
   for (const btf::VarSecinfo &info : datasec->secinfos) {
     const btf::Type *var = btf.type(info.type);
     if (!var || var->kind != btf::Kind::Var)
@@ -261,7 +272,7 @@ llvm::Error readBtfMaps(const elf::File &file, ir::Object &object) {
                           "map '" + var->name +
                               "': definition is not a struct");
     // clang leaves DATASEC offsets 0; libbpf takes them from the symbol.
-    const elf::Symbol *sym = symbolNamed(file, mapsSec->index, var->name);
+    const elf::Symbol *sym = symbols.lookup(var->name);
     uint64_t offset = datasec->size ? info.offset : (sym ? sym->value : 0);
     if (!datasec->size && !sym)
       return sectionError(".maps",
@@ -285,7 +296,7 @@ llvm::Error readBtfMaps(const elf::File &file, ir::Object &object) {
     auto parsed = parser.parse(*def, var->name, false);
     if (!parsed)
       return prefixError(parsed.takeError(), "section '.maps'");
-    if (object.findMap(var->name))
+    if (!mapNames.insert(var->name).second)
       return sectionError(".maps", offset,
                           "duplicate map name '" + var->name + "'");
     ir::Map map;

@@ -1,6 +1,7 @@
 #include "bpfcompat/error.h"
 
 #include <llvm/ADT/StringExtras.h>
+#include <llvm/ADT/StringMap.h>
 #include <llvm/Support/Endian.h>
 
 #include <algorithm>
@@ -209,25 +210,69 @@ llvm::Error addWholeSectionProgram(const elf::File &file,
   return llvm::Error::success();
 }
 
-ir::Program *programContaining(ir::Object &object, llvm::StringRef section,
-                               uint64_t offset) {
-  // Offsets first: they rule out most programs without a string compare,
-  // which made this scan per relocation dominate objects with many programs.
-  for (ir::Program &prog : object.programs)
-    if (offset >= prog.sectionOffset &&
-        offset < prog.sectionOffset + prog.insns.size() * 8 &&
-        prog.section == section)
-      return &prog;
-  return nullptr;
-}
+// What relocations point at, indexed once per object: a scan of every
+// program and map per relocation was quadratic in objects with many of them.
+// Answers are those of a scan in object order.
+class RelocationTargets {
+public:
+  explicit RelocationTargets(ir::Object &object) {
+    for (ir::Program &prog : object.programs)
+      programs_[prog.section].push_back(&prog);
+    for (auto &entry : programs_) {
+      std::vector<ir::Program *> &progs = entry.second;
+      std::vector<ir::Program *> sorted = progs;
+      std::stable_sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) {
+        return a->sectionOffset < b->sectionOffset;
+      });
+      // Disjoint programs (always, from a compiler) are found by binary
+      // search; overlapping ones keep object order and a scan.
+      bool disjoint = true;
+      for (size_t i = 1; i < sorted.size(); ++i)
+        disjoint &= end(*sorted[i - 1]) <= sorted[i]->sectionOffset;
+      if (disjoint)
+        progs = std::move(sorted);
+      sortedSections_[entry.first()] = disjoint;
+    }
+    for (const ir::Map &map : object.maps)
+      maps_.try_emplace({map.origin.section, map.origin.offset}, &map);
+  }
 
-const ir::Map *mapAt(const ir::Object &object, llvm::StringRef section,
-                     uint64_t offset) {
-  for (const ir::Map &map : object.maps)
-    if (map.origin.offset == offset && map.origin.section == section)
-      return &map;
-  return nullptr;
-}
+  ir::Program *programContaining(llvm::StringRef section,
+                                 uint64_t offset) const {
+    auto it = programs_.find(section);
+    if (it == programs_.end())
+      return nullptr;
+    const std::vector<ir::Program *> &progs = it->second;
+    auto contains = [&](const ir::Program *p) {
+      return offset >= p->sectionOffset && offset < end(*p);
+    };
+    if (!sortedSections_.lookup(section)) {
+      auto found = std::find_if(progs.begin(), progs.end(), contains);
+      return found == progs.end() ? nullptr : *found;
+    }
+    auto after = std::upper_bound(progs.begin(), progs.end(), offset,
+                                  [](uint64_t off, const ir::Program *p) {
+                                    return off < p->sectionOffset;
+                                  });
+    if (after == progs.begin() || !contains(*std::prev(after)))
+      return nullptr;
+    return *std::prev(after);
+  }
+
+  const ir::Map *mapAt(llvm::StringRef section, uint64_t offset) const {
+    auto it = maps_.find({section, offset});
+    return it == maps_.end() ? nullptr : it->second;
+  }
+
+private:
+  static uint64_t end(const ir::Program &p) {
+    return p.sectionOffset + p.insns.size() * 8;
+  }
+
+  llvm::StringMap<std::vector<ir::Program *>> programs_;
+  llvm::StringMap<bool> sortedSections_;
+  std::map<std::pair<llvm::StringRef, uint64_t>, const ir::Map *> maps_;
+};
 
 const ir::DataSection *dataSection(const ir::Object &object,
                                    llvm::StringRef name) {
@@ -275,6 +320,7 @@ std::string functionNameAt(const elf::File &file, const elf::Section &sec,
 }
 
 llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
+                               const RelocationTargets &targets,
                                const elf::Section &sec,
                                const elf::Section &relSec, const elf::Rel &rel,
                                uint64_t entryOffset) {
@@ -285,7 +331,7 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
   };
   if (rel.offset % 8)
     return fail("offset is not a multiple of the instruction size");
-  ir::Program *prog = programContaining(object, sec.name, rel.offset);
+  ir::Program *prog = targets.programContaining(sec.name, rel.offset);
   if (!prog)
     return fail("offset is not inside any program");
   const elf::Symbol &sym = *file.symbol(rel.symbol);
@@ -354,7 +400,7 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
 
   uint64_t effective =
       symOffset + (sym.type == elf::kSttSection ? int64_t(insn.imm) : 0);
-  if (const ir::Map *map = mapAt(object, symSec->name, effective)) {
+  if (const ir::Map *map = targets.mapAt(symSec->name, effective)) {
     out.kind = ir::RelocKind::MapFd;
     out.target = map->name;
     prog->relocations.push_back(std::move(out));
@@ -456,6 +502,7 @@ llvm::Error discoverPrograms(const elf::File &file, ir::Object &object,
 }
 
 llvm::Error collectRelocations(const elf::File &file, ir::Object &object) {
+  RelocationTargets targets(object);
   std::vector<const elf::Section *> relSecs = file.relocationSections();
   for (size_t r = 0; r < relSecs.size(); ++r) {
     const elf::Section &relSec = *relSecs[r];
@@ -474,8 +521,8 @@ llvm::Error collectRelocations(const elf::File &file, ir::Object &object) {
                        ? std::min<size_t>(relSec.size / 16, rels.size() - first)
                        : 0;
     for (size_t i = 0; i < count; ++i)
-      if (llvm::Error err = classifyRelocation(file, object, target, relSec,
-                                               rels[first + i], i * 16))
+      if (llvm::Error err = classifyRelocation(file, object, targets, target,
+                                               relSec, rels[first + i], i * 16))
         return err;
   }
   for (ir::Program &prog : object.programs)
