@@ -103,28 +103,6 @@ bool isModOrTypedef(Kind kind) {
          kind == Kind::Const || kind == Kind::Restrict || kind == Kind::TypeTag;
 }
 
-// Bytes of kind-specific data after struct btf_type.
-uint64_t extraSize(Kind kind, uint16_t vlen) {
-  switch (kind) {
-  case Kind::Int:
-  case Kind::Var:
-  case Kind::DeclTag:
-    return 4;
-  case Kind::Array:
-    return 12;
-  case Kind::Struct:
-  case Kind::Union:
-  case Kind::Enum64:
-  case Kind::Datasec:
-    return uint64_t(vlen) * 12;
-  case Kind::Enum:
-  case Kind::FuncProto:
-    return uint64_t(vlen) * 8;
-  default:
-    return 0;
-  }
-}
-
 bool hasVlenRecords(Kind kind) {
   return kind == Kind::Struct || kind == Kind::Union || kind == Kind::Enum ||
          kind == Kind::Enum64 || kind == Kind::FuncProto ||
@@ -179,7 +157,7 @@ private:
     t.kindFlag = info >> 31;
     uint16_t vlen = info & 0xffff;
 
-    uint64_t extra = extraSize(t.kind, vlen);
+    uint64_t extra = detail::extraSize(t.kind, vlen);
     uint64_t p = offset + kTypeHeaderSize;
     if (extra > end - p) {
       if (hasVlenRecords(t.kind))

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <optional>
 
+#include "parse_support.h"
+
 namespace bpfcompat::btf {
 
 namespace {
@@ -87,56 +89,37 @@ std::optional<uint32_t> entryOffset(llvm::StringRef table, llvm::StringRef s) {
   return uint32_t(s.data() - table.data());
 }
 
+// The vlen field of `t`'s btf_type: its record count, or FUNC's linkage.
+uint32_t vlenOf(const Type &t) {
+  switch (t.kind) {
+  case Kind::Struct:
+  case Kind::Union:
+  case Kind::FuncProto:
+    return uint32_t(t.members.size());
+  case Kind::Enum:
+  case Kind::Enum64:
+    return uint32_t(t.enumerators.size());
+  case Kind::Datasec:
+    return uint32_t(t.secinfos.size());
+  case Kind::Func:
+    return t.linkage;
+  default:
+    return 0;
+  }
+}
+
 // Bytes writeType() writes for `t`.
 size_t encodedSize(const Type &t) {
   constexpr size_t kTypeHeader = 12;
-  switch (t.kind) {
-  case Kind::Int:
-  case Kind::Var:
-  case Kind::DeclTag:
-    return kTypeHeader + 4;
-  case Kind::Array:
-    return kTypeHeader + 12;
-  case Kind::Struct:
-  case Kind::Union:
-    return kTypeHeader + 12 * t.members.size();
-  case Kind::FuncProto:
-    return kTypeHeader + 8 * t.members.size();
-  case Kind::Enum:
-    return kTypeHeader + 8 * t.enumerators.size();
-  case Kind::Enum64:
-    return kTypeHeader + 12 * t.enumerators.size();
-  case Kind::Datasec:
-    return kTypeHeader + 12 * t.secinfos.size();
-  default:
-    return kTypeHeader;
-  }
+  return kTypeHeader +
+         detail::extraSize(t.kind, vlenOf(t)); // FUNC: 0 whatever its vlen
 }
 
 // Writes one btf_type and its records; `name` gives string offsets and `id`
 // the output id of a referenced type.
 template <typename NameFn, typename IdFn>
 void writeType(Writer &w, const Type &t, NameFn name, IdFn id) {
-  uint32_t vlen = 0;
-  switch (t.kind) {
-  case Kind::Struct:
-  case Kind::Union:
-  case Kind::FuncProto:
-    vlen = uint32_t(t.members.size());
-    break;
-  case Kind::Enum:
-  case Kind::Enum64:
-    vlen = uint32_t(t.enumerators.size());
-    break;
-  case Kind::Datasec:
-    vlen = uint32_t(t.secinfos.size());
-    break;
-  case Kind::Func:
-    vlen = t.linkage;
-    break;
-  default:
-    break;
-  }
+  uint32_t vlen = vlenOf(t);
   w.u32(name(t.name));
   w.u32((t.kindFlag ? 1u << 31 : 0) | uint32_t(t.kind) << 24 | (vlen & 0xffff));
   bool sized = t.kind == Kind::Int || t.kind == Kind::Struct ||
@@ -433,15 +416,12 @@ uint32_t Builder::internString(llvm::StringRef s, bool stable) {
 }
 
 std::vector<uint8_t> Builder::encode(bool bigEndian) {
-  auto writeTypes = [&](Writer &w) {
-    for (const Type &t : types_)
-      writeType(
-          w, t, [&](llvm::StringRef s) { return stringOffset(s); },
-          [](uint32_t id) { return id; });
-  };
   // Types first: writing them adds their names to strings_.
   Writer types(bigEndian);
-  writeTypes(types);
+  for (const Type &t : types_)
+    writeType(
+        types, t, [&](llvm::StringRef s) { return stringOffset(s); },
+        [](uint32_t id) { return id; });
   return encodeBtf(bigEndian,
                    [&](Writer &w) {
                      w.bytes.insert(w.bytes.end(), types.bytes.begin(),

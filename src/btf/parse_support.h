@@ -1,6 +1,8 @@
 // Helpers shared by the .BTF and .BTF.ext parsers.
 #pragma once
 
+#include "bpfcompat/btf.h"
+
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringRef.h>
 #include <llvm/ADT/Twine.h>
@@ -50,6 +52,29 @@ private:
   llvm::ArrayRef<uint8_t> bytes_;
   bool bigEndian_;
 };
+
+// Bytes of kind-specific data after struct btf_type: what the parser
+// expects and the encoder writes.
+inline uint64_t extraSize(Kind kind, uint64_t vlen) {
+  switch (kind) {
+  case Kind::Int:
+  case Kind::Var:
+  case Kind::DeclTag:
+    return 4;
+  case Kind::Array:
+    return 12;
+  case Kind::Struct:
+  case Kind::Union:
+  case Kind::Enum64:
+  case Kind::Datasec:
+    return vlen * 12;
+  case Kind::Enum:
+  case Kind::FuncProto:
+    return vlen * 8;
+  default:
+    return 0;
+  }
+}
 
 // Checks the 0xEB9F magic at offset 0 (caller ensured 2 bytes), telling a
 // byte-order mismatch apart from garbage. `what` is "BTF" or "BTF.ext".

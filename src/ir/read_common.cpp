@@ -217,9 +217,9 @@ class RelocationTargets {
 public:
   explicit RelocationTargets(ir::Object &object) {
     for (ir::Program &prog : object.programs)
-      programs_[prog.section].push_back(&prog);
-    for (auto &entry : programs_) {
-      std::vector<ir::Program *> &progs = entry.second;
+      sections_[prog.section].programs.push_back(&prog);
+    for (auto &entry : sections_) {
+      std::vector<ir::Program *> &progs = entry.second.programs;
       std::vector<ir::Program *> sorted = progs;
       std::stable_sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) {
         return a->sectionOffset < b->sectionOffset;
@@ -231,7 +231,7 @@ public:
         disjoint &= end(*sorted[i - 1]) <= sorted[i]->sectionOffset;
       if (disjoint)
         progs = std::move(sorted);
-      sortedSections_[entry.first()] = disjoint;
+      entry.second.sorted = disjoint;
     }
     for (const ir::Map &map : object.maps)
       maps_.try_emplace({map.origin.section, map.origin.offset}, &map);
@@ -239,14 +239,14 @@ public:
 
   ir::Program *programContaining(llvm::StringRef section,
                                  uint64_t offset) const {
-    auto it = programs_.find(section);
-    if (it == programs_.end())
+    auto it = sections_.find(section);
+    if (it == sections_.end())
       return nullptr;
-    const std::vector<ir::Program *> &progs = it->second;
+    const std::vector<ir::Program *> &progs = it->second.programs;
     auto contains = [&](const ir::Program *p) {
       return offset >= p->sectionOffset && offset < end(*p);
     };
-    if (!sortedSections_.lookup(section)) {
+    if (!it->second.sorted) {
       auto found = std::find_if(progs.begin(), progs.end(), contains);
       return found == progs.end() ? nullptr : *found;
     }
@@ -269,8 +269,11 @@ private:
     return p.sectionOffset + p.insns.size() * 8;
   }
 
-  llvm::StringMap<std::vector<ir::Program *>> programs_;
-  llvm::StringMap<bool> sortedSections_;
+  struct Section {
+    std::vector<ir::Program *> programs; // by offset when `sorted`
+    bool sorted = false;
+  };
+  llvm::StringMap<Section> sections_;
   std::map<std::pair<llvm::StringRef, uint64_t>, const ir::Map *> maps_;
 };
 
