@@ -79,7 +79,7 @@ public:
         return sectionError(sec.name, "empty or duplicate map name");
       ir::Map map;
       map.name = mapName.str();
-      map.origin = {sec.name, 0};
+      map.origin = {sec.name.str(), 0};
       map.extras.definitionSize = uint32_t(sec.size);
       const uint8_t *p = sec.data.data();
       map.shape.type = file.u32(p);

@@ -43,9 +43,10 @@ inline constexpr uint16_t kShnLoreserve = 0xff00;
 inline constexpr uint16_t kEmNone = 0;
 inline constexpr uint16_t kEmBpf = 247;
 
+// Names are views into the file's bytes, valid while the File lives.
 struct Section {
   uint32_t index = 0;
-  std::string name;
+  llvm::StringRef name;
   uint32_t type = 0;
   uint64_t flags = 0;
   uint64_t offset = 0; // file offset
@@ -64,7 +65,7 @@ struct Section {
 
 struct Symbol {
   uint32_t index = 0; // index in .symtab (0 is the null symbol)
-  std::string name;
+  llvm::StringRef name;
   uint64_t value = 0;
   uint64_t size = 0;
   uint8_t type = 0;
@@ -106,11 +107,14 @@ public:
   std::string sectionName(uint32_t index) const;
 
   // Entries of the SHT_REL sections targeting `target` (by sh_info), decoded
-  // and bounds-checked when the file was opened (SHT_RELA is rejected there:
+  // and bounds-checked when the file was opened; those of DWARF (`.debug*`)
+  // sections are not read at all (SHT_RELA is rejected at open:
   // no BPF loader uses it).
   std::vector<Rel> relocationsFor(uint32_t target) const;
-  // Every SHT_REL/SHT_RELA section, with its target index.
+  // Every SHT_REL section that was read (all but DWARF's).
   std::vector<const Section *> relocationSections() const;
+  // The entries of one of those, decoded at open.
+  llvm::ArrayRef<Rel> relocations(const Section &relSection) const;
 
   // Reads an integer of the object's byte order from section data;
   // error naming the section and offset when out of bounds.

@@ -9,7 +9,7 @@
 namespace bpfcompat::btf {
 
 using detail::EndianReader;
-using detail::StringBudget;
+using detail::StringResolver;
 
 namespace {
 
@@ -115,8 +115,9 @@ public:
   // after its string table.
   TypeParser(const EndianReader &in, const Layout &layout,
              llvm::StringRef strings, const Btf *base)
-      : in_(in), layout_(layout), strings_(strings), base_(base),
-        firstId_(base ? uint32_t(base->size()) + 1 : 1), budget_(in.size()) {}
+      : in_(in), layout_(layout),
+        firstId_(base ? uint32_t(base->size()) + 1 : 1),
+        names_(strings, base ? base->stringsSize() : 0, base, in.size()) {}
 
   llvm::Expected<std::vector<Type>> parse() {
     std::vector<Type> types;
@@ -126,18 +127,19 @@ public:
     uint64_t offset = layout_.typeStart;
     uint64_t end = layout_.typeStart + layout_.typeLen;
     while (offset < end) {
-      Type t;
-      t.id = uint32_t(firstId_ + types.size());
+      Type &t = types.emplace_back();
+      t.id = uint32_t(firstId_ + types.size() - 1);
       auto next = parseType(offset, end, t);
       if (!next)
         return prefixError(next.takeError(), "BTF type #" + llvm::Twine(t.id) +
                                                  " at offset " + hex(offset));
-      types.push_back(std::move(t));
       offsets_.push_back(offset);
       offset = *next;
     }
-    if (llvm::Error err = checkTypeIds(types))
-      return err;
+    // Type ids may point forward, so they are checked once all types are
+    // known: here by their maximum, and one by one only to name the culprit.
+    if (maxReferencedId_ > firstId_ - 1 + types.size())
+      return typeIdError(types);
     return types;
   }
 
@@ -170,7 +172,7 @@ private:
                        " bytes) runs past end of type section (size " +
                        hex(layout_.typeLen) + ")");
     }
-    auto name = nameAt(in_.u32(offset), "name");
+    auto name = names_.at(in_.u32(offset), [] { return "name"; });
     if (!name)
       return name.takeError();
     t.name = *name;
@@ -198,52 +200,53 @@ private:
     case Kind::Const:
     case Kind::Restrict:
     case Kind::TypeTag:
-      t.type = sizeOrType;
+      t.type = referencedId(sizeOrType);
       break;
     case Kind::Fwd: // kind_flag tells struct from union; nothing else
       break;
     case Kind::Func:
-      t.type = sizeOrType;
+      t.type = referencedId(sizeOrType);
       t.linkage = vlen;
       break;
     case Kind::Var:
-      t.type = sizeOrType;
+      t.type = referencedId(sizeOrType);
       t.linkage = in_.u32(p);
       break;
     case Kind::DeclTag:
-      t.type = sizeOrType;
+      t.type = referencedId(sizeOrType);
       t.componentIdx = int32_t(in_.u32(p));
       break;
     case Kind::Array:
-      t.arrayElemType = in_.u32(p);
-      t.arrayIndexType = in_.u32(p + 4);
+      t.arrayElemType = referencedId(in_.u32(p));
+      t.arrayIndexType = referencedId(in_.u32(p + 4));
       t.arrayNelems = in_.u32(p + 8);
       break;
     case Kind::Struct:
     case Kind::Union:
       t.size = sizeOrType;
-      t.members.reserve(vlen);
+      t.members.resize(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += 12) {
-        Member m;
-        auto memberName = nameAt(in_.u32(p), "member #" + llvm::Twine(i));
+        Member &m = t.members[i];
+        auto memberName = names_.at(
+            in_.u32(p), [i] { return "member #" + std::to_string(i); });
         if (!memberName)
           return memberName.takeError();
         m.name = *memberName;
-        m.type = in_.u32(p + 4);
+        m.type = referencedId(in_.u32(p + 4));
         uint32_t bits = in_.u32(p + 8);
         m.bitOffset = t.kindFlag ? bits & 0xffffff : bits;
         m.bitfieldSize = t.kindFlag ? bits >> 24 : 0;
-        t.members.push_back(m);
       }
       break;
     case Kind::Enum:
     case Kind::Enum64: {
       t.size = sizeOrType;
       bool is64 = t.kind == Kind::Enum64;
-      t.enumerators.reserve(vlen);
+      t.enumerators.resize(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += is64 ? 12 : 8) {
-        Enumerator e;
-        auto enumName = nameAt(in_.u32(p), "enumerator #" + llvm::Twine(i));
+        Enumerator &e = t.enumerators[i];
+        auto enumName = names_.at(
+            in_.u32(p), [i] { return "enumerator #" + std::to_string(i); });
         if (!enumName)
           return enumName.takeError();
         e.name = *enumName;
@@ -252,28 +255,28 @@ private:
           e.value = int64_t(uint64_t(in_.u32(p + 8)) << 32 | lo);
         else // kind_flag marks a signed enum
           e.value = t.kindFlag ? int64_t(int32_t(lo)) : int64_t(lo);
-        t.enumerators.push_back(e);
       }
       break;
     }
     case Kind::FuncProto:
-      t.type = sizeOrType;
-      t.members.reserve(vlen);
+      t.type = referencedId(sizeOrType);
+      t.members.resize(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += 8) {
-        Member param;
-        auto paramName = nameAt(in_.u32(p), "param #" + llvm::Twine(i));
+        Member &param = t.members[i];
+        auto paramName = names_.at(
+            in_.u32(p), [i] { return "param #" + std::to_string(i); });
         if (!paramName)
           return paramName.takeError();
         param.name = *paramName;
-        param.type = in_.u32(p + 4);
-        t.members.push_back(param);
+        param.type = referencedId(in_.u32(p + 4));
       }
       break;
     case Kind::Datasec:
       t.size = sizeOrType;
       t.secinfos.reserve(vlen);
       for (uint32_t i = 0; i < vlen; ++i, p += 12)
-        t.secinfos.push_back({in_.u32(p), in_.u32(p + 4), in_.u32(p + 8)});
+        t.secinfos.push_back(
+            {referencedId(in_.u32(p)), in_.u32(p + 4), in_.u32(p + 8)});
       break;
     case Kind::Float:
       t.size = sizeOrType;
@@ -284,21 +287,14 @@ private:
     return offset + kTypeHeaderSize + extra;
   }
 
-  llvm::Expected<llvm::StringRef> nameAt(uint32_t offset,
-                                         const llvm::Twine &what) {
-    uint32_t baseSize = base_ ? base_->stringsSize() : 0;
-    auto name = offset < baseSize
-                    ? base_->stringAt(offset)
-                    : detail::stringInTable(strings_, offset - baseSize);
-    if (!name)
-      return prefixError(name.takeError(), what);
-    if (llvm::Error err = budget_.spend(*name))
-      return prefixError(std::move(err), what);
-    return *name;
+  // Notes a type id this BTF refers to, to be checked against the last id.
+  uint32_t referencedId(uint32_t id) {
+    maxReferencedId_ = std::max(maxReferencedId_, id);
+    return id;
   }
 
-  // Type ids may point forward, so they are checked once all types are known.
-  llvm::Error checkTypeIds(const std::vector<Type> &types) const {
+  // The error for the first reference past the last type id.
+  llvm::Error typeIdError(const std::vector<Type> &types) const {
     uint32_t lastId = uint32_t(firstId_ - 1 + types.size());
     for (const Type &t : types) {
       auto check = [&](uint32_t id, const llvm::Twine &what) -> llvm::Error {
@@ -349,15 +345,14 @@ private:
       if (err)
         return err;
     }
-    return llvm::Error::success();
+    llvm_unreachable("called with a reference past the last type id");
   }
 
   const EndianReader &in_;
   const Layout &layout_;
-  llvm::StringRef strings_;
-  const Btf *base_;
   uint32_t firstId_;
-  StringBudget budget_;
+  StringResolver names_;
+  uint32_t maxReferencedId_ = 0;
   std::vector<uint64_t> offsets_; // section offset of each type, by id - 1
 };
 

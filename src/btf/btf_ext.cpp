@@ -8,7 +8,7 @@
 namespace bpfcompat::btf {
 
 using detail::EndianReader;
-using detail::StringBudget;
+using detail::StringResolver;
 
 namespace {
 
@@ -31,7 +31,9 @@ constexpr BlockSpec kCoreRelo{"core_relo", 24, 16};
 class ExtParser {
 public:
   ExtParser(const EndianReader &in, const Btf &btf)
-      : in_(in), btf_(btf), budget_(in.size() + btf.stringsSize()) {}
+      : in_(in), btf_(btf),
+        strings_(ownStrings(btf), btf.stringsSize() - ownStrings(btf).size(),
+                 &btf, in.size() + btf.stringsSize()) {}
 
   llvm::Expected<BtfExt> parse() {
     if (!in_.contains(0, 8))
@@ -110,7 +112,7 @@ private:
       if (end - pos < kSectionHeaderSize)
         return fail(pos, "section header truncated (" + hex(end - pos) +
                              " bytes left in block)");
-      auto section = stringAt(in_.u32(pos), "section name");
+      auto section = strings_.at(in_.u32(pos), [] { return "section name"; });
       if (!section)
         return prefixError(section.takeError(),
                            llvm::Twine(spec.name) + " at offset " + hex(pos));
@@ -161,15 +163,16 @@ private:
     // Runs of records share a file name: looked up once per run.
     uint32_t fileNameOffset = in_.u32(offset + 4);
     if (fileNameOffset != lastFileName_.first || lastFileName_.second.empty()) {
-      auto fileName = stringAt(fileNameOffset, "file name");
+      auto fileName = strings_.at(fileNameOffset, [] { return "file name"; });
       if (!fileName)
         return fileName.takeError();
       lastFileName_ = {fileNameOffset, *fileName};
-    } else if (llvm::Error err = budget_.spend(lastFileName_.second)) {
-      return prefixError(std::move(err), "file name");
+    } else if (llvm::Error err =
+                   strings_.spendAgain(lastFileName_.second, "file name")) {
+      return err;
     }
     info.fileName = lastFileName_.second;
-    auto line = stringAt(in_.u32(offset + 8), "line");
+    auto line = strings_.at(in_.u32(offset + 8), [] { return "line"; });
     if (!line)
       return line.takeError();
     info.line = *line;
@@ -189,7 +192,8 @@ private:
     if (!typeId)
       return typeId.takeError();
     relo.typeId = *typeId;
-    auto access = stringAt(in_.u32(offset + 8), "access string");
+    auto access =
+        strings_.at(in_.u32(offset + 8), [] { return "access string"; });
     if (!access)
       return access.takeError();
     relo.accessString = *access;
@@ -215,19 +219,14 @@ private:
     return id;
   }
 
-  llvm::Expected<llvm::StringRef> stringAt(uint32_t offset,
-                                           const llvm::Twine &what) {
-    auto s = btf_.stringAt(offset);
-    if (!s)
-      return prefixError(s.takeError(), what);
-    if (llvm::Error err = budget_.spend(*s))
-      return prefixError(std::move(err), what);
-    return *s;
+  // The strings of `btf` itself, after those of its base when split.
+  static llvm::StringRef ownStrings(const Btf &btf) {
+    return btf.stringTable() ? llvm::StringRef(*btf.stringTable()) : "";
   }
 
   const EndianReader &in_;
   const Btf &btf_;
-  StringBudget budget_;
+  StringResolver strings_;
   std::pair<uint32_t, llvm::StringRef> lastFileName_; // offset, name
   uint32_t hdrLen_ = 0;
 };

@@ -18,13 +18,6 @@ llvm::Error checkMagic(const EndianReader &in, llvm::StringRef what) {
                    ", expected " + hex(kMagic));
 }
 
-llvm::Error StringBudget::makeBudgetError() {
-  return makeError("strings referred to in the string table exceed " +
-                   llvm::Twine(kFactor) +
-                   " times the input size (one long string referenced over "
-                   "and over?)");
-}
-
 llvm::Expected<llvm::StringRef> stringInTable(llvm::StringRef table,
                                               uint32_t offset) {
   if (offset >= table.size())
@@ -37,6 +30,36 @@ llvm::Expected<llvm::StringRef> stringInTable(llvm::StringRef table,
     return makeError("string at offset " + hex(offset) +
                      " is not NUL-terminated inside the string section");
   return rest.take_front(nul);
+}
+
+namespace {
+
+llvm::Error makeBudgetError(const llvm::Twine &what) {
+  return makeError(what + ": strings referred to in the string table exceed " +
+                   llvm::Twine(StringResolver::kFactor) +
+                   " times the input size (one long string referenced over "
+                   "and over?)");
+}
+
+} // namespace
+
+llvm::Error StringResolver::spendAgain(llvm::StringRef s,
+                                       const llvm::Twine &what) {
+  if (s.size() > left_)
+    return makeBudgetError(what);
+  left_ -= s.size();
+  return llvm::Error::success();
+}
+
+llvm::Expected<llvm::StringRef>
+StringResolver::slowAt(uint32_t offset, const llvm::Twine &what) {
+  auto s = offset < ownStart_ ? base_->stringAt(offset)
+                              : stringInTable(own_, offset - ownStart_);
+  if (!s)
+    return prefixError(s.takeError(), what);
+  if (llvm::Error err = spendAgain(*s, what))
+    return err;
+  return *s;
 }
 
 } // namespace bpfcompat::btf::detail

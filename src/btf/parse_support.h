@@ -10,6 +10,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace bpfcompat::btf::detail {
@@ -80,34 +81,54 @@ inline uint64_t extraSize(Kind kind, uint64_t vlen) {
 // byte-order mismatch apart from garbage. `what` is "BTF" or "BTF.ext".
 llvm::Error checkMagic(const EndianReader &in, llvm::StringRef what);
 
-// Bounds the bytes of the strings records refer to. Records may share one
-// string legitimately, but a hostile object could point thousands of records
-// at one huge string, and whatever copies them (render, encode) would be
-// quadratic in the input.
-class StringBudget {
+// String at `offset` of a table that ends in NUL (checked at parse time).
+llvm::Expected<llvm::StringRef> stringInTable(llvm::StringRef table,
+                                              uint32_t offset);
+
+// Resolves the string offsets of a parser's records: those of `base` (split
+// BTF, or the .BTF a .BTF.ext refers to) below `ownStart`, then `own`, a
+// table that ends in NUL. Every reference is counted against a budget:
+// records may share one string legitimately, but a hostile object could
+// point thousands of records at one huge string, and whatever copies them
+// (render, encode) would be quadratic in the input.
+class StringResolver {
 public:
   // References may total kFactor times the input size; real BTF refers to
   // about half its size in names.
   static constexpr uint64_t kFactor = 64;
 
-  explicit StringBudget(uint64_t inputSize) : left_(inputSize * kFactor) {}
+  StringResolver(llvm::StringRef own, uint32_t ownStart, const Btf *base,
+                 uint64_t inputSize)
+      : own_(own), ownStart_(ownStart), base_(base),
+        left_(inputSize * kFactor) {}
 
-  // Counts a reference to `s`; fails once the budget is spent.
-  llvm::Error spend(llvm::StringRef s) {
-    if (s.size() > left_)
-      return makeBudgetError();
-    left_ -= s.size();
-    return llvm::Error::success();
+  // The string at `offset`. Every type, member and line record has one, so
+  // the usual case is inline and `what()` (naming the referrer, e.g.
+  // "member #3") is only called to make an error.
+  template <typename What>
+  llvm::Expected<llvm::StringRef> at(uint32_t offset, What what) {
+    if (offset >= ownStart_ && offset - ownStart_ < own_.size()) {
+      const char *p = own_.data() + (offset - ownStart_);
+      llvm::StringRef s(p, std::strlen(p)); // stops inside: `own` ends in NUL
+      if (s.size() <= left_) {
+        left_ -= s.size();
+        return s;
+      }
+    }
+    return slowAt(offset, what());
   }
 
-private:
-  static llvm::Error makeBudgetError();
+  // Counts another reference to `s`, a string found before.
+  llvm::Error spendAgain(llvm::StringRef s, const llvm::Twine &what);
 
+private:
+  llvm::Expected<llvm::StringRef> slowAt(uint32_t offset,
+                                         const llvm::Twine &what);
+
+  llvm::StringRef own_;
+  uint32_t ownStart_;
+  const Btf *base_;
   uint64_t left_;
 };
-
-// String at `offset` of a table that ends in NUL (checked at parse time).
-llvm::Expected<llvm::StringRef> stringInTable(llvm::StringRef table,
-                                              uint32_t offset);
 
 } // namespace bpfcompat::btf::detail

@@ -116,7 +116,7 @@ template <typename ELFT> llvm::Error File::load() {
     auto name = elf.getSectionName(shdr, *shstrtab);
     if (!name)
       return name.takeError();
-    sec.name = name->str();
+    sec.name = *name;
     sec.type = shdr.sh_type;
     sec.flags = shdr.sh_flags;
     sec.offset = shdr.sh_offset;
@@ -165,7 +165,7 @@ template <typename ELFT> llvm::Error File::load() {
                             out.index * sizeof(sym),
                             "symbol #" + llvm::Twine(out.index) + ": " +
                                 toString(name.takeError()));
-      out.name = name->str();
+      out.name = *name;
       out.value = sym.st_value;
       out.size = sym.st_size;
       out.type = sym.getType();
@@ -177,6 +177,9 @@ template <typename ELFT> llvm::Error File::load() {
   }
 
   // Decode relocations eagerly: they are small and every consumer needs them.
+  // Those of DWARF sections are the exception: large (one per string of
+  // .debug_str_offsets), needed by no BPF loader (libbpf skips them too)
+  // and not carried into converted objects, so they are not read at all.
   for (const auto &shdr : *shdrs) {
     uint32_t index = uint32_t(&shdr - shdrs->begin());
     if (shdr.sh_type == kShtRela)
@@ -193,6 +196,8 @@ template <typename ELFT> llvm::Error File::load() {
       return sectionError(sections_[index].name,
                           "sh_info " + llvm::Twine(shdr.sh_info) +
                               " is not a valid target section index");
+    if (llvm::StringRef(sections_[shdr.sh_info].name).startswith(".debug"))
+      continue;
     auto rels = elf.rels(shdr);
     if (!rels)
       return sectionError(sections_[index].name, shdr.sh_offset,
@@ -243,7 +248,7 @@ const Symbol *File::symbol(uint32_t index) const {
 
 std::string File::sectionName(uint32_t index) const {
   if (index < sections_.size())
-    return sections_[index].name;
+    return sections_[index].name.str();
   return "<section " + std::to_string(index) + ">";
 }
 
@@ -260,6 +265,13 @@ std::vector<const Section *> File::relocationSections() const {
   for (const auto &[relIndex, rels] : rels_)
     out.push_back(&sections_[relIndex]);
   return out;
+}
+
+llvm::ArrayRef<Rel> File::relocations(const Section &relSection) const {
+  for (const auto &[relIndex, rels] : rels_)
+    if (relIndex == relSection.index)
+      return rels;
+  return {};
 }
 
 uint32_t File::u32(const uint8_t *p) const {

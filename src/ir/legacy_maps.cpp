@@ -26,7 +26,7 @@ bool referencedByLdImm64(const elf::File &file, const elf::Section &sec) {
     const elf::Section *target = file.section(relSec->info);
     if (!target || !read::isProgramSection(*target))
       continue;
-    for (const elf::Rel &rel : file.relocationsFor(target->index)) {
+    for (const elf::Rel &rel : file.relocations(*relSec)) {
       const elf::Symbol *sym = file.symbol(rel.symbol);
       if (!sym || sym->shndx != sec.index || rel.offset + 8 > target->size)
         continue;
@@ -111,7 +111,7 @@ llvm::Expected<LegacyMapArray> analyzeLegacyMapArray(const elf::File &file,
     if (sym->value % 4 || sym->value > sec.size ||
         sec.size - sym->value < stride)
       return sectionError(sec.name, sym->value,
-                          "map '" + sym->name + "' definition of " +
+                          "map '" + sym->name.str() + "' definition of " +
                               llvm::Twine(stride) +
                               " bytes runs past the section end " +
                               hex(sec.size) + " or is misaligned");
@@ -149,18 +149,18 @@ readLegacyMaps(const elf::File &file, ir::Object &object,
         object.diag(ir::Severity::Warning, "map-layout-gap",
                     "no map symbol at offset " + hex(k * array.stride) +
                         "; loaders that index by stride disagree",
-                    {}, ir::Location{sec.name, k * array.stride});
+                    {}, ir::Location{sec.name.str(), k * array.stride});
   }
   for (const elf::Symbol *sym : array.symbols) {
     if (object.findMap(sym->name))
       return sectionError(sec.name, sym->value,
-                          "duplicate map name '" + sym->name + "'");
+                          "duplicate map name '" + sym->name.str() + "'");
     std::vector<uint8_t> tail;
     std::vector<uint32_t> w = legacyMapWords(file, array, *sym, words, tail);
     ir::Map map;
     map.name = sym->name;
     map.symbol = sym->name;
-    map.origin = {sec.name, sym->value};
+    map.origin = {sec.name.str(), sym->value};
     map.shape.type = w[0];
     map.shape.keySize = w[1];
     map.shape.valueSize = w[2];
@@ -170,21 +170,22 @@ readLegacyMaps(const elf::File &file, ir::Object &object,
     map.extras.unknownTail = tail;
     if (!tail.empty())
       object.diag(rules.nonzeroTail, "map-tail-nonzero",
-                  "map '" + sym->name + "' has non-zero bytes past the " +
+                  "map '" + sym->name.str() + "' has non-zero bytes past the " +
                       std::to_string(words * 4) +
                       " known definition bytes; no loader of this convention "
                       "interprets them",
-                  sym->name, ir::Location{sec.name, sym->value + words * 4});
+                  sym->name.str(),
+                  ir::Location{sec.name.str(), sym->value + words * 4});
     if (sym->binding == elf::kStbLocal)
       object.diag(rules.staticMap, "static-map",
-                  "map '" + sym->name +
+                  "map '" + sym->name.str() +
                       "' is static; libbpf >= 0.4 rejects it and iproute2 "
                       "miscounts the stride",
-                  sym->name, ir::Location{sec.name, sym->value});
+                  sym->name.str(), ir::Location{sec.name.str(), sym->value});
     if (map.shape.type == 0)
       object.diag(ir::Severity::Warning, "map-type-unspec",
-                  "map '" + sym->name + "' has map type 0 (unspec)", sym->name,
-                  ir::Location{sec.name, sym->value});
+                  "map '" + sym->name.str() + "' has map type 0 (unspec)",
+                  sym->name.str(), ir::Location{sec.name.str(), sym->value});
     object.maps.push_back(std::move(map));
     allWords.push_back(std::move(w));
   }

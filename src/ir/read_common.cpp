@@ -40,7 +40,7 @@ llvm::Error readLicenseAndVersion(const elf::File &file, ir::Object &object) {
       object.diag(ir::Severity::Warning, "version-size-invalid",
                   "'version' section is " + std::to_string(sec->data.size()) +
                       " bytes, expected 4; ignored",
-                  {}, ir::Location{sec->name, 0});
+                  {}, ir::Location{sec->name.str(), 0});
     } else {
       object.kernelVersion = file.u32(sec->data.data());
     }
@@ -65,7 +65,7 @@ void readDataSections(const elf::File &file, ir::Object &object) {
           sym.name.empty())
         continue;
       data.variables.push_back(
-          {sym.name, sym.value, sym.size, sym.binding != elf::kStbLocal});
+          {sym.name.str(), sym.value, sym.size, sym.binding != elf::kStbLocal});
     }
     std::stable_sort(data.variables.begin(), data.variables.end(),
                      [](const ir::Variable &a, const ir::Variable &b) {
@@ -110,7 +110,7 @@ const elf::Symbol *functionSymbolAt(const elf::File &file, uint32_t section,
 
 llvm::Expected<ir::Program> makeProgram(const elf::File &file,
                                         const elf::Section &sec,
-                                        std::string name, uint64_t offset,
+                                        llvm::StringRef name, uint64_t offset,
                                         uint64_t size) {
   if (offset % 8 || size % 8 || size == 0 || offset > sec.size ||
       sec.size - offset < size)
@@ -120,8 +120,8 @@ llvm::Expected<ir::Program> makeProgram(const elf::File &file,
                             " is empty, unaligned or past the section end " +
                             hex(sec.size));
   ir::Program prog;
-  prog.name = std::move(name);
-  prog.section = sec.name;
+  prog.name = name.str();
+  prog.section = sec.name.str();
   prog.sectionOffset = offset;
   prog.subprogram = sec.name == ".text";
   prog.insns = decodeInsns(file, sec.data.slice(offset, size));
@@ -164,10 +164,10 @@ llvm::Error addProgramsPerSymbol(const elf::File &file, const elf::Section &sec,
     if (!prog)
       return prog.takeError();
     object.diag(ir::Severity::Warning, "program-without-symbol",
-                "section '" + sec.name +
+                "section '" + sec.name.str() +
                     "' has no function symbol; read as one whole-section "
                     "program (libbpf 1.x would not see it)",
-                prog->name, ir::Location{sec.name, 0});
+                prog->name, ir::Location{sec.name.str(), 0});
     object.programs.push_back(std::move(*prog));
     return llvm::Error::success();
   }
@@ -180,15 +180,15 @@ llvm::Error addProgramsPerSymbol(const elf::File &file, const elf::Section &sec,
                    : sym->size;
     if (fromLabels)
       object.diag(ir::Severity::Warning, "program-without-func-symbol",
-                  "function '" + sym->name +
+                  "function '" + sym->name.str() +
                       "' has only a NOTYPE label (clang < 8); libbpf 1.x "
                       "would not see it",
-                  sym->name, ir::Location{sec.name, sym->value});
+                  sym->name.str(), ir::Location{sec.name.str(), sym->value});
     if (sym->binding == elf::kStbLocal && sec.name != ".text")
       object.diag(ir::Severity::Warning, "static-program",
-                  "program '" + sym->name +
+                  "program '" + sym->name.str() +
                       "' is static; libbpf rejects static entry programs",
-                  sym->name, ir::Location{sec.name, sym->value});
+                  sym->name.str(), ir::Location{sec.name.str(), sym->value});
     auto prog = makeProgram(file, sec, sym->name, sym->value, size);
     if (!prog)
       return prog.takeError();
@@ -319,7 +319,7 @@ void recordExtern(ir::Object &object, const elf::Symbol &sym, bool isCall) {
 std::string functionNameAt(const elf::File &file, const elf::Section &sec,
                            uint64_t insnIndex) {
   const elf::Symbol *sym = functionSymbolAt(file, sec.index, insnIndex * 8);
-  return sym ? sym->name : std::string();
+  return sym ? sym->name.str() : std::string();
 }
 
 llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
@@ -329,8 +329,8 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
                                uint64_t entryOffset) {
   auto fail = [&](const llvm::Twine &msg) {
     return sectionError(relSec.name, entryOffset,
-                        "relocation at " + sec.name + "+" + hex(rel.offset) +
-                            ": " + msg);
+                        "relocation at " + sec.name.str() + "+" +
+                            hex(rel.offset) + ": " + msg);
   };
   if (rel.offset % 8)
     return fail("offset is not a multiple of the instruction size");
@@ -461,9 +461,10 @@ void reportIgnoredSections(const elf::File &file, ir::Object &object) {
                  std::find(legacy.begin(), legacy.end(), &sec) != legacy.end();
     if (!known)
       object.diag(ir::Severity::Warning, "section-ignored",
-                  "section '" + sec.name + "' (" + std::to_string(sec.size) +
+                  "section '" + sec.name.str() + "' (" +
+                      std::to_string(sec.size) +
                       " bytes) is not understood and not carried over",
-                  sec.name, ir::Location{sec.name, 0});
+                  sec.name.str(), ir::Location{sec.name.str(), 0});
   }
 }
 
@@ -506,26 +507,14 @@ llvm::Error discoverPrograms(const elf::File &file, ir::Object &object,
 
 llvm::Error collectRelocations(const elf::File &file, ir::Object &object) {
   RelocationTargets targets(object);
-  std::vector<const elf::Section *> relSecs = file.relocationSections();
-  for (size_t r = 0; r < relSecs.size(); ++r) {
-    const elf::Section &relSec = *relSecs[r];
-    const elf::Section &target = *file.section(relSec.info);
+  for (const elf::Section *relSec : file.relocationSections()) {
+    const elf::Section &target = *file.section(relSec->info);
     if (!read::isProgramSection(target))
       continue;
-    // relocationsFor() joins every SHT_REL section aimed at `target`, in
-    // section order: take only this section's entries, so none is read
-    // twice and messages name the right section and offset.
-    std::vector<elf::Rel> rels = file.relocationsFor(target.index);
-    size_t first = 0;
-    for (size_t k = 0; k < r; ++k)
-      if (relSecs[k]->info == relSec.info)
-        first += relSecs[k]->size / 16;
-    size_t count = first < rels.size()
-                       ? std::min<size_t>(relSec.size / 16, rels.size() - first)
-                       : 0;
-    for (size_t i = 0; i < count; ++i)
+    llvm::ArrayRef<elf::Rel> rels = file.relocations(*relSec);
+    for (size_t i = 0; i < rels.size(); ++i)
       if (llvm::Error err = classifyRelocation(file, object, targets, target,
-                                               relSec, rels[first + i], i * 16))
+                                               *relSec, rels[i], i * 16))
         return err;
   }
   for (ir::Program &prog : object.programs)

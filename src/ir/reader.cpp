@@ -27,7 +27,7 @@ ObjectFacts computeFacts(const elf::File &file) {
         std::vector<uint8_t> tail;
         array.words.push_back(
             read::legacyMapWords(file, *analyzed, *sym, 9, tail));
-        facts.mapSymbolNames.push_back(sym->name);
+        facts.mapSymbolNames.push_back(sym->name.str());
       }
     }
     facts.legacyArrays.push_back(std::move(array));
@@ -35,13 +35,13 @@ ObjectFacts computeFacts(const elf::File &file) {
   for (const elf::Section &sec : file.sections()) {
     llvm::StringRef name = sec.name;
     if (name.startswith("maps/")) {
-      facts.gobpfSections.push_back(sec.name);
+      facts.gobpfSections.push_back(sec.name.str());
       facts.gobpfSectionSizes.push_back(sec.size);
     }
     if (name.startswith(".maps."))
       facts.hasKvPairAnnotations = true;
     if (read::isProgramSection(sec) && name != ".text")
-      facts.programSections.push_back(sec.name);
+      facts.programSections.push_back(sec.name.str());
   }
   facts.hasBtfMaps = file.sectionByName(".maps") != nullptr;
   facts.hasBtf = file.sectionByName(".BTF") != nullptr;

@@ -244,8 +244,9 @@ Value btfDoc(const btf::Btf &btf) {
                             {"offset", info.offset},
                             {"size", info.size}});
     }
-    datasecs.push_back(Fields{
-        {"name", type.name.str()}, {"size", type.size}, {"vars", std::move(vars)}});
+    datasecs.push_back(Fields{{"name", type.name.str()},
+                              {"size", type.size},
+                              {"vars", std::move(vars)}});
   }
   return Fields{{"types", uint64_t(btf.size())},
                 {"strings_size", btf.stringsSize()},

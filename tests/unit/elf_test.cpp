@@ -167,6 +167,25 @@ TEST(ElfFile, RelocationOutsideTargetSectionIsAnError) {
   EXPECT_NE(err.find("outside target section 'xdp'"), std::string::npos) << err;
 }
 
+// libbpf skips DWARF relocations, and so do we: a bad one does not stop the
+// object from opening, and none is listed.
+TEST(ElfFile, DwarfRelocationsAreNotRead) {
+  std::vector<uint8_t> bytes =
+      test::readBytes(test::kCorpusDir + "/libbpf/global_data.g.o");
+  auto file = elf::File::fromBuffer(bytes, "ok.o");
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  const elf::Section *rel = (*file)->sectionByName(".rel.debug_info");
+  ASSERT_NE(rel, nullptr);
+  ASSERT_GE(rel->size, 16u);
+  for (const elf::Section *read : (*file)->relocationSections())
+    EXPECT_FALSE(
+        llvm::StringRef((*file)->sectionName(read->info)).startswith(".debug"))
+        << read->name.str();
+  uint64_t info = uint64_t(0xffff) << 32 | 1; // symbol 65535
+  std::memcpy(&bytes[rel->offset + 8], &info, 8);
+  EXPECT_EQ(errorOf(bytes), "");
+}
+
 TEST(ElfFile, BoundsCheckedReads) {
   auto file = openOrFail(kCiliumTestdata + "/loader-el.elf");
   ASSERT_TRUE(file);

@@ -224,7 +224,7 @@ TEST(ElfWriter, WrittenObjectReadsBackExactly) {
     for (size_t r = 0; r < o.relocations.size(); ++r) {
       const auto &[target, rels] = o.relocations[r];
       const elf::Section &relSec = secs[symtabIndex + 1 + r];
-      SCOPED_TRACE(relSec.name);
+      SCOPED_TRACE(relSec.name.str());
       EXPECT_EQ(relSec.name, ".rel" + o.sections[target].name);
       EXPECT_EQ(relSec.type, elf::kShtRel);
       EXPECT_EQ(relSec.flags, kShfInfoLink);

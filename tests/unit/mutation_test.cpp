@@ -213,7 +213,8 @@ std::vector<Variant> variantsOf(const Target &t) {
     if (llvm::StringRef(sec.name).contains(".debug_"))
       continue;
     size_t at = t.shdrAt(i);
-    std::string where = "section #" + std::to_string(i) + " '" + sec.name + "'";
+    std::string where =
+        "section #" + std::to_string(i) + " '" + sec.name.str() + "'";
     const elf::Section &next = sections[i + 1 < shnum ? i + 1 : 1];
     m.set(where, at, kShOffset,
           {fileSize, UINT64_MAX - 7, next.offset /* overlap */});
@@ -230,7 +231,7 @@ std::vector<Variant> variantsOf(const Target &t) {
     for (uint32_t i = 1; i < count; ++i) {
       const elf::Symbol &sym = t.view().symbols()[i];
       std::string where =
-          "symbol #" + std::to_string(i) + " '" + sym.name + "'";
+          "symbol #" + std::to_string(i) + " '" + sym.name.str() + "'";
       size_t at = t.symAt(i);
       m.set(where, at, kStShndx, {shnum, 0xfff2, 0xffff});
       m.set(where, at, kStValue, {UINT64_MAX, sym.value + 1});
@@ -243,7 +244,7 @@ std::vector<Variant> variantsOf(const Target &t) {
   for (const elf::Section *rel : t.view().relocationSections()) {
     size_t count = std::min<size_t>(rel->size / kRelSize, 8);
     for (size_t n = 0; n < count; ++n) {
-      std::string where = rel->name + " #" + std::to_string(n);
+      std::string where = rel->name.str() + " #" + std::to_string(n);
       size_t at = t.relAt(*rel, n);
       uint64_t info = getLe(t.bytes, at + kRInfo.offset, 8);
       uint64_t offset = getLe(t.bytes, at + kROffset.offset, 8);
@@ -256,10 +257,10 @@ std::vector<Variant> variantsOf(const Target &t) {
 
   // Legacy map definitions: every word huge (counts, sizes, ids) or zero.
   for (const elf::Section &sec : sections) {
-    if (sec.name != "maps" && !llvm::StringRef(sec.name).startswith("maps/"))
+    if (sec.name != "maps" && !sec.name.startswith("maps/"))
       continue;
     for (size_t word = 0; word + 4 <= sec.size && word < 96; word += 4)
-      m.set(sec.name + " word " + hex(word), sec.offset, {"", word, 4},
+      m.set(sec.name.str() + " word " + hex(word), sec.offset, {"", word, 4},
             {0, UINT32_MAX});
   }
 

@@ -106,7 +106,7 @@ TEST_F(ReaderErrors, ProgramSectionCutShortFailsCleanly) {
         continue;
       for (uint64_t size = 0; size < sec.size; size += 8) {
         Outcome out = readHostile(t.withShdr(sec.index, kShSize, size));
-        EXPECT_TRUE(clean(out)) << path << " '" << sec.name << "' cut to "
+        EXPECT_TRUE(clean(out)) << path << " '" << sec.name.str() << "' cut to "
                                 << size << ": " << out.error;
       }
     }
@@ -153,8 +153,8 @@ TEST_F(ReaderErrors, CorruptedSectionHeaderFieldsNeverCrash) {
           Outcome out = readHostile(t.withShdr(index, f, value));
           EXPECT_TRUE(clean(out))
               << path << " section #" << index << " '"
-              << t.view().sections()[index].name << "' " << f.name << " = "
-              << value << ": " << out.error;
+              << t.view().sections()[index].name.str() << "' " << f.name
+              << " = " << value << ": " << out.error;
         }
       }
     }
@@ -299,8 +299,8 @@ TEST_F(ReaderErrors, CorruptedSymbolsNeverCrash) {
       for (const Patch &p : patches) {
         Outcome out = readHostile(t.withSym(sym.index, p.field, p.value));
         EXPECT_TRUE(clean(out))
-            << path << " symbol '" << sym.name << "' " << p.field.name << " = "
-            << p.value << ": " << out.error;
+            << path << " symbol '" << sym.name.str() << "' " << p.field.name
+            << " = " << p.value << ": " << out.error;
       }
     }
   }
@@ -445,8 +445,8 @@ TEST_F(ReaderErrors, CorruptedRelocationsNeverCrash) {
           putLe(bytes, at + field.offset, field.width, value);
           Outcome out = readHostile(bytes);
           EXPECT_TRUE(clean(out))
-              << path << " '" << rel->name << "' #" << n << " " << field.name
-              << " = " << value << ": " << out.error;
+              << path << " '" << rel->name.str() << "' #" << n << " "
+              << field.name << " = " << value << ": " << out.error;
         }
       }
     }
@@ -794,8 +794,8 @@ TEST_F(ReaderErrors, TwoDataSectionsOfOneNameAreRefused) {
   const elf::Section *counters = t.section(".data.counters");
   ASSERT_NE(data, nullptr);
   ASSERT_NE(counters, nullptr);
-  uint64_t dataName = getLe(t.bytes, t.shdrAt(data->index) + kShName.offset,
-                            kShName.width);
+  uint64_t dataName =
+      getLe(t.bytes, t.shdrAt(data->index) + kShName.offset, kShName.width);
   EXPECT_TRUE(failsWith(
       readHostile(t.withShdr(counters->index, kShName, dataName)),
       {"section '.data'", "data section name used twice (section indexes " +
