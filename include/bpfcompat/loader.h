@@ -37,10 +37,10 @@ struct Options {
   std::string targetBtf;
 };
 
+// Kernel ids are not kept: mapId and programId ask for them.
 struct LoadedMap {
   std::string name;
   kern::Fd fd;
-  uint32_t id = 0;
   std::string pinPath;   // "" when not pinned
   bool reused = false;   // an existing pin was opened
   bool internal = false; // a data section (.data, .rodata, .bss, .kconfig)
@@ -50,7 +50,6 @@ struct LoadedProgram {
   std::string name;
   std::string section;
   kern::Fd fd;
-  uint32_t id = 0;
   std::string pinPath;
   std::string verifierLog;
 };
@@ -69,6 +68,13 @@ struct Collection {
 llvm::Expected<Collection> loadObject(const ir::Object &object,
                                       const Options &options,
                                       kern::Kernel &kernel);
+
+// Kernel ids, asked for on demand (BPF_OBJ_GET_INFO_BY_FD) as libbpf and
+// cilium/ebpf do: a load does not pay a syscall per map and program for
+// what only reports show.
+llvm::Expected<uint32_t> mapId(kern::Kernel &kernel, const LoadedMap &map);
+llvm::Expected<uint32_t> programId(kern::Kernel &kernel,
+                                   const LoadedProgram &program);
 
 // Removes what a load created (Collection::createdPaths or a load record),
 // newest first. Paths already gone or directories no longer empty (something

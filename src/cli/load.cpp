@@ -176,19 +176,47 @@ int removeCreated(kern::Kernel &k, const std::vector<std::string> &paths) {
   return removal.errors.empty() ? kExitOk : kExitFailed;
 }
 
+// Kernel ids of a collection's maps and programs, in its order: the loader
+// does not ask for them, the summary and the record show them.
+struct LoadedIds {
+  std::vector<uint32_t> maps, programs;
+};
+
+llvm::Expected<LoadedIds> idsOf(kern::Kernel &k,
+                                const load::Collection &loaded) {
+  LoadedIds ids;
+  for (const load::LoadedMap &m : loaded.maps) {
+    auto id = load::mapId(k, m);
+    if (!id)
+      return id.takeError();
+    ids.maps.push_back(*id);
+  }
+  for (const load::LoadedProgram &p : loaded.programs) {
+    auto id = load::programId(k, p);
+    if (!id)
+      return id.takeError();
+    ids.programs.push_back(*id);
+  }
+  return ids;
+}
+
 llvm::Error writeRecord(const std::string &path, const ir::Object &object,
-                        const load::Collection &loaded,
+                        const load::Collection &loaded, const LoadedIds &ids,
                         const std::vector<LinkMade> &made) {
   doc::Array created(loaded.createdPaths.begin(), loaded.createdPaths.end());
   doc::Array maps, programs, links;
-  for (const load::LoadedMap &m : loaded.maps)
+  for (size_t i = 0; i < loaded.maps.size(); ++i) {
+    const load::LoadedMap &m = loaded.maps[i];
     maps.push_back(doc::Object{{"name", m.name},
-                               {"id", m.id},
+                               {"id", ids.maps[i]},
                                {"pin", m.pinPath},
                                {"reused", m.reused}});
-  for (const load::LoadedProgram &p : loaded.programs)
-    programs.push_back(
-        doc::Object{{"name", p.name}, {"id", p.id}, {"pin", p.pinPath}});
+  }
+  for (size_t i = 0; i < loaded.programs.size(); ++i) {
+    const load::LoadedProgram &p = loaded.programs[i];
+    programs.push_back(doc::Object{
+        {"name", p.name}, {"id", ids.programs[i]}, {"pin", p.pinPath}});
+  }
   for (const LinkMade &l : made)
     links.push_back(doc::Object{{"program", l.program},
                                 {"attach", l.what},
@@ -343,6 +371,12 @@ int runLoad(const std::vector<std::string> &argv) {
     }
     return kExitFailed;
   }
+  auto ids = idsOf(kernel, *loaded);
+  if (!ids) {
+    printError(ids.takeError());
+    removeCreated(kernel, loaded->createdPaths);
+    return kExitFailed;
+  }
   std::vector<LinkMade> made;
   if (llvm::Error err =
           attachAll(kernel, *attachments, linkDir, *loaded, made)) {
@@ -350,13 +384,17 @@ int runLoad(const std::vector<std::string> &argv) {
     removeCreated(kernel, loaded->createdPaths);
     return kExitFailed;
   }
-  for (const load::LoadedMap &m : loaded->maps)
-    std::cout << "map " << m.name << " id " << m.id
+  for (size_t i = 0; i < loaded->maps.size(); ++i) {
+    const load::LoadedMap &m = loaded->maps[i];
+    std::cout << "map " << m.name << " id " << ids->maps[i]
               << (m.pinPath.empty() ? "" : " pinned " + m.pinPath)
               << (m.reused ? " (reused)" : "") << "\n";
-  for (const load::LoadedProgram &p : loaded->programs)
-    std::cout << "program " << p.name << " id " << p.id
+  }
+  for (size_t i = 0; i < loaded->programs.size(); ++i) {
+    const load::LoadedProgram &p = loaded->programs[i];
+    std::cout << "program " << p.name << " id " << ids->programs[i]
               << (p.pinPath.empty() ? "" : " pinned " + p.pinPath) << "\n";
+  }
   for (const LinkMade &l : made)
     std::cout << "link " << l.program << " " << l.what << " id " << l.id
               << " pinned " << l.pin << "\n";
@@ -374,7 +412,7 @@ int runLoad(const std::vector<std::string> &argv) {
   }
   std::string record = args->value("record").value_or(defaultRecord(*object));
   if (!loaded->createdPaths.empty()) {
-    if (llvm::Error err = writeRecord(record, *object, *loaded, made)) {
+    if (llvm::Error err = writeRecord(record, *object, *loaded, *ids, made)) {
       printError("cannot record the load for unload: " +
                  llvm::toString(std::move(err)));
       return kExitFailed;

@@ -407,12 +407,11 @@ llvm::Expected<LoadedProg> progLoad(Kernel &k, const ProgLoad &spec) {
         return rc;
     }
   };
-  std::string what = quoted("BPF_PROG_LOAD", spec.name);
   long rc;
+  bool logCut = false;
   if (spec.logLevel > 0) {
     rc = loadLogged(spec.logLevel);
-    if (rc == -ENOSPC)
-      what += " (verifier log over 16 MiB)";
+    logCut = rc == -ENOSPC;
   } else {
     // Without a log first: formatting it costs verification time, and the
     // log is only wanted to explain a failure.
@@ -424,7 +423,9 @@ llvm::Expected<LoadedProg> progLoad(Kernel &k, const ProgLoad &spec) {
       rc = first; // only the log was cut short; the first errno is the reason
   }
   if (rc < 0)
-    return fail(std::move(what), rc, std::move(log));
+    return fail(quoted("BPF_PROG_LOAD", spec.name) +
+                    (logCut ? " (verifier log over 16 MiB)" : ""),
+                rc, std::move(log));
   return LoadedProg{Fd(static_cast<int>(rc)), std::move(log)};
 }
 

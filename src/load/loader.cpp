@@ -469,7 +469,6 @@ llvm::Expected<bool> Loader::reusePinned(LoadedMap &loaded,
   if (llvm::Error err = compatible(*info, shape, maxEntries, loaded.pinPath))
     return err;
   loaded.fd = std::move(*pinned);
-  loaded.id = info->id;
   loaded.reused = true;
   return true;
 }
@@ -509,10 +508,6 @@ llvm::Error Loader::createMaps() {
     auto fd = create(map.name, map.shape, inner.get());
     if (!fd)
       return fd.takeError();
-    auto info = kern::mapInfo(k_, fd->get());
-    if (!info)
-      return info.takeError();
-    loaded.id = info->id;
     loaded.fd = std::move(*fd);
     if (!loaded.pinPath.empty()) {
       llvm::Error err = pinNew(loaded.fd.get(), loaded.pinPath);
@@ -570,13 +565,9 @@ llvm::Error Loader::createDataMaps() {
     if (freeze)
       if (llvm::Error err = kern::mapFreeze(k_, fd->get()))
         return err;
-    auto info = kern::mapInfo(k_, fd->get());
-    if (!info)
-      return info.takeError();
     LoadedMap loaded;
     loaded.name = spec.name;
     loaded.fd = std::move(*fd);
-    loaded.id = info->id;
     loaded.internal = true;
     dataIndex_[section] = out_.maps.size();
     out_.maps.push_back(std::move(loaded));
@@ -719,6 +710,7 @@ llvm::Error Loader::loadPrograms() {
                     (opt_.verifierStats ? kern::kLogLevelStats : 0);
     if (prog.type.sleepable)
       spec.flags |= BPF_F_SLEEPABLE;
+    spec.insns.reserve(linked.insns.size());
     for (const ir::Insn &insn : linked.insns) {
       bpf_insn raw{};
       raw.code = insn.code;
@@ -733,6 +725,8 @@ llvm::Error Loader::loadPrograms() {
       funcInfoOk &= btfId(fi.typeId) != 0;
     if (funcInfoOk) {
       spec.btfFd = btfFd_.get();
+      spec.funcInfo.reserve(linked.funcInfo.size());
+      spec.lineInfo.reserve(linked.lineInfo.size());
       for (const link::FuncInfo &fi : linked.funcInfo)
         spec.funcInfo.push_back({fi.insn, btfId(fi.typeId)});
       for (const link::LineInfo &li : linked.lineInfo)
@@ -745,14 +739,10 @@ llvm::Error Loader::loadPrograms() {
       return kern::withContext(loaded.takeError(), "program '" + prog.name +
                                                        "' (section '" +
                                                        prog.section + "')");
-    auto info = kern::progInfo(k_, loaded->fd.get());
-    if (!info)
-      return info.takeError();
     LoadedProgram out;
     out.name = prog.name;
     out.section = prog.section;
     out.fd = std::move(loaded->fd);
-    out.id = info->id;
     out.verifierLog = std::move(loaded->log);
     out_.programs.push_back(std::move(out));
   }
@@ -842,6 +832,21 @@ llvm::Expected<Collection> loadObject(const ir::Object &object,
       return makeError(object.path + ": refused by its own loader (" + d.code +
                        "): " + d.message);
   return Loader(object, options, kernel).run();
+}
+
+llvm::Expected<uint32_t> mapId(kern::Kernel &kernel, const LoadedMap &map) {
+  auto info = kern::mapInfo(kernel, map.fd.get());
+  if (!info)
+    return prefixError(info.takeError(), "map '" + map.name + "'");
+  return info->id;
+}
+
+llvm::Expected<uint32_t> programId(kern::Kernel &kernel,
+                                   const LoadedProgram &program) {
+  auto info = kern::progInfo(kernel, program.fd.get());
+  if (!info)
+    return prefixError(info.takeError(), "program '" + program.name + "'");
+  return info->id;
 }
 
 } // namespace bpfcompat::load

@@ -230,7 +230,9 @@ public:
     return attach::attach(kernel(), loaded->fd.get(), *prog, *request);
   }
   uint32_t programId(const std::string &program) const {
-    return collection_.program(program)->id;
+    auto id = load::programId(kernel(), *collection_.program(program));
+    EXPECT_TRUE(bool(id)) << llvm::toString(id.takeError());
+    return id ? *id : 0;
   }
 
 private:

@@ -21,6 +21,7 @@
 #include <string>
 #include <sys/syscall.h>
 #include <thread>
+#include <type_traits>
 #include <unistd.h>
 #include <vector>
 
@@ -61,6 +62,19 @@ inline load::Options optionsIn(const std::string &dir) {
   // gobpf's PIN_CUSTOM_NS path came from Go code; the corpus uses 'custom'.
   options.gobpfCustomPaths["custom"] = "custom_pin";
   return options;
+}
+
+// The kernel id of a loaded map or program; 0 (and a test failure) when the
+// kernel cannot say.
+template <typename Loaded> uint32_t idOf(const Loaded &loaded) {
+  llvm::Expected<uint32_t> id = [&] {
+    if constexpr (std::is_same_v<Loaded, load::LoadedMap>)
+      return load::mapId(kern::systemKernel(), loaded);
+    else
+      return load::programId(kern::systemKernel(), loaded);
+  }();
+  EXPECT_TRUE(bool(id)) << llvm::toString(id.takeError());
+  return id ? *id : 0;
 }
 
 // The outcome of our loader: the collection, or the error text followed by

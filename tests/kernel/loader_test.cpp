@@ -25,6 +25,7 @@ namespace bpfcompat {
 namespace {
 
 namespace fs = std::filesystem;
+using ktest::idOf;
 
 bool privileged() {
   if (geteuid() != 0)
@@ -122,7 +123,7 @@ TEST_P(LoadCorpus, LoadsAndReloadsReusingPins) {
     pinned += !m.pinPath.empty();
     if (!m.pinPath.empty()) {
       EXPECT_TRUE(fs::exists(m.pinPath)) << m.pinPath;
-      kept.insert(m.id); // pins keep these alive after the fds close
+      kept.insert(idOf(m)); // pins keep these alive after the fds close
     }
   }
   EXPECT_FALSE(first->programs.empty());
@@ -138,7 +139,7 @@ TEST_P(LoadCorpus, LoadsAndReloadsReusingPins) {
   EXPECT_TRUE(second->createdPaths.empty());
   for (const load::LoadedMap &m : second->maps) {
     if (m.reused) {
-      EXPECT_EQ(m.id, first->map(m.name)->id) << m.name;
+      EXPECT_EQ(idOf(m), idOf(*first->map(m.name))) << m.name;
     }
   }
 
@@ -216,14 +217,14 @@ TEST(LoadIproute2, TailCallsAndMapInMapAreWired) {
         {2, "cls_tail_icmp"}}) {
     uint32_t id = 0;
     ASSERT_FALSE(bool(kern::mapLookup(k, jmp->fd.get(), &key, &id)));
-    EXPECT_EQ(id, loaded->program(program)->id) << "key " << key;
+    EXPECT_EQ(id, idOf(*loaded->program(program))) << "key " << key;
   }
   // inner_ports (id 7, inner_idx 1) sits at key 1 of the outer map; the other
   // id-7 map (inner_idx 0xFFFFFFFF) is not inserted.
   const load::LoadedMap *outer = loaded->map("outer_ports");
   uint32_t key = 1, id = 0;
   ASSERT_FALSE(bool(kern::mapLookup(k, outer->fd.get(), &key, &id)));
-  EXPECT_EQ(id, loaded->map("inner_ports")->id);
+  EXPECT_EQ(id, idOf(*loaded->map("inner_ports")));
   key = 0;
   llvm::Error absent = kern::mapLookup(k, outer->fd.get(), &key, &id);
   EXPECT_TRUE(bool(absent)) << "slot 0 must stay empty";
