@@ -8,9 +8,9 @@
 
 #include "bpfcompat/error.h"
 
+#include <llvm/ADT/DenseMap.h>
+
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <optional>
 
 namespace bpfcompat::link {
@@ -76,7 +76,7 @@ private:
   const ir::Program &entry_;
   LinkedProgram out_;
   std::vector<Placed> placed_; // entry first, then in append order
-  std::map<const ir::Program *, size_t> placedIndex_;
+  llvm::DenseMap<const ir::Program *, size_t> placedIndex_;
 };
 
 llvm::Error Linker::fail(const ir::Program &fn, uint64_t insn,
@@ -229,15 +229,22 @@ void Linker::collectCoRe() {
 template <typename Record>
 bool fitsFunctions(const std::vector<Record> &records,
                    const std::vector<uint32_t> &starts, bool exactlyStarts) {
-  std::vector<uint32_t> insns;
-  for (const Record &record : records)
-    insns.push_back(record.insn);
-  if (std::adjacent_find(insns.begin(), insns.end(), std::greater_equal<>()) !=
-      insns.end())
+  if (std::adjacent_find(records.begin(), records.end(),
+                         [](const Record &a, const Record &b) {
+                           return a.insn >= b.insn;
+                         }) != records.end())
     return false;
-  return exactlyStarts ? insns == starts
-                       : std::includes(insns.begin(), insns.end(),
-                                       starts.begin(), starts.end());
+  if (exactlyStarts && records.size() != starts.size())
+    return false;
+  // Both increasing: every start must be among the records' instructions.
+  auto record = records.begin();
+  for (uint32_t start : starts) {
+    while (record != records.end() && record->insn < start)
+      ++record;
+    if (record == records.end() || record->insn != start)
+      return false;
+  }
+  return true;
 }
 
 void Linker::collectBtfInfo() {
@@ -296,6 +303,11 @@ llvm::Expected<LinkedProgram> Linker::run() {
     }
     size_t callerIndex = top.placed;
     size_t insn = top.next++;
+    // Most instructions neither call nor load an address.
+    uint8_t code = placed_[callerIndex].fn->insns[insn].code;
+    if (!placed_[callerIndex].relocAt[insn] && code != kOpCall &&
+        code != kOpLdImm64)
+      continue;
     auto target = resolve(placed_[callerIndex], insn);
     if (!target)
       return target.takeError();

@@ -536,14 +536,8 @@ llvm::Error Loader::createDataMaps() {
   auto add = [&](const std::string &section, uint32_t valueSize, uint32_t flags,
                  const std::vector<uint8_t> &initial, uint32_t btfValue,
                  bool freeze) -> llvm::Error {
-    ir::MapShape shape;
-    shape.type = BPF_MAP_TYPE_ARRAY;
-    shape.keySize = 4;
-    shape.valueSize = valueSize;
-    shape.maxEntries = 1;
-    shape.flags = flags;
     kern::MapCreate spec;
-    spec.type = shape.type;
+    spec.type = BPF_MAP_TYPE_ARRAY;
     spec.keySize = 4;
     spec.valueSize = valueSize;
     spec.maxEntries = 1;
