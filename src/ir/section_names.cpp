@@ -14,6 +14,7 @@
 #include <llvm/ADT/Twine.h>
 #include <llvm/Support/ErrorHandling.h>
 
+#include <array>
 #include <cctype>
 #include <cstring>
 #include <iterator>
@@ -69,7 +70,9 @@ enum RowFlag : uint8_t {
 };
 
 struct SecDef {
-  const char *pattern; // libbpf spelling: "word+", "word/" or plain
+  // libbpf spelling: "word+", "word/" or plain. A StringRef, so its length
+  // is known once: section typing scans the whole table per name.
+  llvm::StringRef pattern;
   uint32_t progType;
   uint32_t attachType; // kNoAttach when the row has none
   AttachKind kind;
@@ -412,9 +415,7 @@ Attach parseSuffix(const SecDef &def, llvm::StringRef text) {
   llvm_unreachable("unhandled Suffix");
 }
 
-llvm::StringRef wordOf(const SecDef &def) {
-  return llvm::StringRef(def.pattern).rtrim("+/");
-}
+llvm::StringRef wordOf(const SecDef &def) { return def.pattern.rtrim("+/"); }
 
 // libbpf's sec_def_matches; with `plainByPrefix`, plain patterns match any
 // name they start (libbpf 0.x SEC_SLOPPY_PFX, cilium's strings.HasPrefix).
@@ -448,19 +449,35 @@ SectionType fromDef(const SecDef &def, llvm::StringRef name) {
   if (def.canonical)
     type.canonical = def.canonical;
   else
-    type.canonical =
-        llvm::StringRef(def.pattern).endswith("+") ? name.str() : word.str();
+    type.canonical = def.pattern.endswith("+") ? name.str() : word.str();
   return type;
+}
+
+// Indices of kSecDefs by the first byte of their pattern, in table order: a
+// name can only match rows that start like it, and typing every program
+// scanned the whole table several times.
+const std::array<std::vector<uint16_t>, 256> &secDefsByFirstByte() {
+  static const auto rows = [] {
+    std::array<std::vector<uint16_t>, 256> out;
+    for (size_t i = 0; i < std::size(kSecDefs); ++i)
+      out[uint8_t(kSecDefs[i].pattern.front())].push_back(uint16_t(i));
+    return out;
+  }();
+  return rows;
 }
 
 // First row of kSecDefs in table order that has none of `exclude`, all of
 // `require` and matches `name`.
 std::optional<SectionType> matchDefs(llvm::StringRef name, uint8_t exclude,
                                      uint8_t require, bool plainByPrefix) {
-  for (const SecDef &def : kSecDefs)
+  if (name.empty())
+    return std::nullopt; // no pattern is empty
+  for (uint16_t row : secDefsByFirstByte()[uint8_t(name.front())]) {
+    const SecDef &def = kSecDefs[row];
     if (!(def.flags & exclude) && (def.flags & require) == require &&
         matches(def, name, plainByPrefix))
       return fromDef(def, name);
+  }
   return std::nullopt;
 }
 
