@@ -51,29 +51,53 @@ template <typename T, typename F> void forEachReference(T &t, F visit) {
   }
 }
 
+// Bytes in the output's byte order. Encoding writes a word at a time, so a
+// word is one bounds check and one store; a vector insert per word was a
+// tenth of converting a small object.
 class Writer {
 public:
   explicit Writer(bool bigEndian) : be_(bigEndian) {}
-  void u8(uint8_t v) { bytes.push_back(v); }
+  void reserve(size_t n) {
+    if (buf_.size() < n)
+      buf_.resize(n);
+  }
+  void u8(uint8_t v) { put(&v, 1); }
   void u16(uint16_t v) {
     uint8_t b[2];
     be_ ? llvm::support::endian::write16be(b, v)
         : llvm::support::endian::write16le(b, v);
-    bytes.insert(bytes.end(), b, b + 2);
+    put(b, 2);
   }
   void u32(uint32_t v) {
     uint8_t b[4];
     be_ ? llvm::support::endian::write32be(b, v)
         : llvm::support::endian::write32le(b, v);
-    bytes.insert(bytes.end(), b, b + 4);
+    put(b, 4);
   }
+  void bytes(llvm::ArrayRef<uint8_t> b) { put(b.data(), b.size()); }
   void patch32(size_t at, uint32_t v) {
-    be_ ? llvm::support::endian::write32be(&bytes[at], v)
-        : llvm::support::endian::write32le(&bytes[at], v);
+    assert(at + 4 <= size_);
+    be_ ? llvm::support::endian::write32be(&buf_[at], v)
+        : llvm::support::endian::write32le(&buf_[at], v);
   }
-  std::vector<uint8_t> bytes;
+  size_t size() const { return size_; }
+  llvm::ArrayRef<uint8_t> written() const { return {buf_.data(), size_}; }
+  std::vector<uint8_t> take() && {
+    buf_.resize(size_);
+    return std::move(buf_);
+  }
 
 private:
+  void put(const uint8_t *p, size_t n) {
+    if (buf_.size() - size_ < n) // doubling: amortised constant per byte
+      buf_.resize(std::max(buf_.size() * 2, size_ + n));
+    if (n)
+      std::memcpy(buf_.data() + size_, p, n);
+    size_ += n;
+  }
+
+  std::vector<uint8_t> buf_; // written bytes, then slack
+  size_t size_ = 0;
   bool be_;
 };
 
@@ -196,7 +220,7 @@ std::vector<uint8_t> encodeBtf(bool bigEndian, WriteTypes writeTypes,
   size_t stringsSize = 0;
   for (llvm::StringRef part : strings)
     stringsSize += part.size();
-  out.bytes.reserve(kHeaderLen + typesSize + stringsSize);
+  out.reserve(kHeaderLen + typesSize + stringsSize);
   out.u16(kMagic);
   out.u8(1); // version
   out.u8(0); // flags
@@ -206,14 +230,14 @@ std::vector<uint8_t> encodeBtf(bool bigEndian, WriteTypes writeTypes,
   out.u32(0);
   out.u32(0);
   writeTypes(out);
-  uint32_t typesLen = uint32_t(out.bytes.size() - kHeaderLen);
+  uint32_t typesLen = uint32_t(out.size() - kHeaderLen);
   out.patch32(12, typesLen);
   out.patch32(16, typesLen);
   out.patch32(20, uint32_t(stringsSize));
-  out.bytes.reserve(out.bytes.size() + stringsSize);
+  out.reserve(out.size() + stringsSize);
   for (llvm::StringRef part : strings)
-    out.bytes.insert(out.bytes.end(), part.bytes_begin(), part.bytes_end());
-  return out.bytes;
+    out.bytes(llvm::arrayRefFromStringRef(part));
+  return std::move(out).take();
 }
 
 } // namespace
@@ -422,11 +446,7 @@ std::vector<uint8_t> Builder::encode(bool bigEndian) {
     writeType(
         types, t, [&](llvm::StringRef s) { return stringOffset(s); },
         [](uint32_t id) { return id; });
-  return encodeBtf(bigEndian,
-                   [&](Writer &w) {
-                     w.bytes.insert(w.bytes.end(), types.bytes.begin(),
-                                    types.bytes.end());
-                   },
+  return encodeBtf(bigEndian, [&](Writer &w) { w.bytes(types.written()); },
                    {llvm::StringRef(strings_.data(), strings_.size())});
 }
 
@@ -499,7 +519,7 @@ std::vector<uint8_t> encodeExt(const std::vector<ExtSection> &sections,
     for (const ExtSection &s : sections)
       any |= countOf(s) > 0;
     if (!any)
-      return w.bytes;
+      return std::move(w).take();
     w.u32(recordSize);
     for (const ExtSection &s : sections) {
       if (!countOf(s))
@@ -508,7 +528,7 @@ std::vector<uint8_t> encodeExt(const std::vector<ExtSection> &sections,
       w.u32(uint32_t(countOf(s)));
       writeRecords(w, s);
     }
-    return w.bytes;
+    return std::move(w).take();
   };
   std::vector<uint8_t> funcs = block(
       8, [](const ExtSection &s) { return s.funcInfo.size(); },
@@ -553,8 +573,8 @@ std::vector<uint8_t> encodeExt(const std::vector<ExtSection> &sections,
     off += uint32_t(b->size());
   }
   for (const std::vector<uint8_t> *b : {&funcs, &lines, &core})
-    out.bytes.insert(out.bytes.end(), b->begin(), b->end());
-  return out.bytes;
+    out.bytes(*b);
+  return std::move(out).take();
 }
 
 } // namespace bpfcompat::btf
