@@ -60,28 +60,30 @@ public:
     BtfExt ext;
     ext.strings = btf_.stringTable();
     if (llvm::Error err =
-            parseBlock(kFuncInfo, ext.funcInfo, &ExtParser::funcInfo))
+            parseBlock(kFuncInfo, ext.funcInfo,
+                       [this](uint64_t at) { return funcInfo(at); }))
       return err;
     if (llvm::Error err =
-            parseBlock(kLineInfo, ext.lineInfo, &ExtParser::lineInfo))
+            parseBlock(kLineInfo, ext.lineInfo,
+                       [this](uint64_t at) { return lineInfo(at); }))
       return err;
     // Headers from before CO-RE are 24 bytes and stop after line_info.
     if (hdrLen_ >= kCoreReloHeaderSize)
       if (llvm::Error err =
-              parseBlock(kCoreRelo, ext.coreRelos, &ExtParser::coreRelo))
+              parseBlock(kCoreRelo, ext.coreRelos,
+                         [this](uint64_t at) { return coreRelo(at); }))
         return err;
     return ext;
   }
 
 private:
-  template <typename Record>
-  using Decoder = llvm::Expected<Record> (ExtParser::*)(uint64_t offset);
-
   // Walks { u32 record_size; { sec_name_off, num_info, records[] }... }.
-  template <typename Record>
+  // `decode(offset)` gives one record as llvm::Expected<Record>; a callable
+  // rather than a member pointer, so it inlines (line records are many).
+  template <typename Record, typename Decode>
   llvm::Error parseBlock(const BlockSpec &spec,
                          std::vector<SectionRecords<Record>> &out,
-                         Decoder<Record> decode) {
+                         Decode decode) {
     uint32_t off = in_.u32(spec.offField);
     uint32_t len = in_.u32(spec.offField + 4);
     if (len == 0)
@@ -128,7 +130,7 @@ private:
       records.records.reserve(count);
       // Records may be longer than we know (newer producer): skip the rest.
       for (uint32_t i = 0; i < count; ++i, pos += recordSize) {
-        auto record = (this->*decode)(pos);
+        auto record = decode(pos);
         if (!record)
           return prefixError(record.takeError(), llvm::Twine(spec.name) +
                                                      " record at offset " +

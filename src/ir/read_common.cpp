@@ -428,20 +428,19 @@ llvm::Error classifyRelocation(const elf::File &file, ir::Object &object,
 
 std::vector<ir::Insn> decodeInsns(const elf::File &file,
                                   llvm::ArrayRef<uint8_t> bytes) {
-  std::vector<ir::Insn> insns;
-  insns.reserve(bytes.size() / 8);
+  std::vector<ir::Insn> insns(bytes.size() / 8);
   bool be = file.bigEndian();
-  for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
-    const uint8_t *p = bytes.data() + i;
-    ir::Insn insn;
+  for (size_t i = 0; i < insns.size(); ++i) {
+    const uint8_t *p = bytes.data() + i * 8;
+    ir::Insn &insn = insns[i];
     insn.code = p[0];
     // Register nibbles follow bitfield order, which flips with byte order.
     insn.dst = be ? p[1] >> 4 : p[1] & 0xf;
     insn.src = be ? p[1] & 0xf : p[1] >> 4;
     insn.off = int16_t(be ? llvm::support::endian::read16be(p + 2)
                           : llvm::support::endian::read16le(p + 2));
-    insn.imm = int32_t(file.u32(p + 4));
-    insns.push_back(insn);
+    insn.imm = int32_t(be ? llvm::support::endian::read32be(p + 4)
+                          : llvm::support::endian::read32le(p + 4));
   }
   return insns;
 }
