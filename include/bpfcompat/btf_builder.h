@@ -115,9 +115,13 @@ private:
   std::vector<uint32_t> baseOffsets_;
   std::vector<uint32_t> oldToNew_; // index = old id
   // The first anonymous PTR by target and ARRAY by (elem, index, nelems), so
-  // ptrTo and arrayOf need no scan of every type (quadratic with many maps).
+  // ptrTo, arrayOf and intType need no scan of every type (quadratic with
+  // many maps).
   llvm::DenseMap<uint32_t, uint32_t> anonPtrs_;
   llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> arrays_;
+  // The first whole-width INT by (name, size, encoding), for intType; names
+  // live as long as the builder.
+  std::map<std::tuple<llvm::StringRef, uint32_t, uint8_t>, uint32_t> ints_;
 };
 
 // Records of one output section for .BTF.ext: type ids already remapped,

@@ -90,7 +90,7 @@ public:
 private:
   void put(const uint8_t *p, size_t n) {
     if (buf_.size() - size_ < n) // doubling: amortised constant per byte
-      buf_.resize(std::max(buf_.size() * 2, size_ + n));
+      buf_.resize(std::max({buf_.size() * 2, size_ + n, size_t(256)}));
     if (n)
       std::memcpy(buf_.data() + size_, p, n);
     size_ += n;
@@ -368,16 +368,18 @@ uint32_t Builder::append(Type type) {
     arrays_.try_emplace(
         std::tuple(type.arrayElemType, type.arrayIndexType, type.arrayNelems),
         type.id);
+  if (type.kind == Kind::Int && type.intOffset == 0 &&
+      type.intBits == type.size * 8)
+    ints_.try_emplace(std::tuple(type.name, type.size, type.intEncoding),
+                      type.id);
   types_.push_back(std::move(type));
   return types_.back().id;
 }
 
 uint32_t Builder::intType(llvm::StringRef name, uint32_t size, bool isSigned) {
   uint8_t encoding = isSigned ? 1 : 0;
-  for (const Type &t : types_)
-    if (t.kind == Kind::Int && t.name == name && t.size == size &&
-        t.intEncoding == encoding && t.intOffset == 0 && t.intBits == size * 8)
-      return t.id;
+  if (auto it = ints_.find(std::tuple(name, size, encoding)); it != ints_.end())
+    return it->second;
   Type t;
   t.kind = Kind::Int;
   t.name = name;

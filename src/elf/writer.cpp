@@ -1,6 +1,8 @@
 #include "bpfcompat/elf_writer.h"
 #include "bpfcompat/error.h"
 
+#include <llvm/ADT/StringMap.h>
+
 #include <cerrno>
 #include <cstring>
 #include <elf.h>
@@ -10,7 +12,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <unordered_map>
 
 namespace bpfcompat::elf {
 
@@ -20,23 +21,21 @@ namespace {
 class StringTable {
 public:
   StringTable() : bytes_(1, '\0') {}
-  uint32_t add(const std::string &s) {
+  uint32_t add(llvm::StringRef s) {
     if (s.empty())
       return 0;
-    auto it = offsets_.find(s);
-    if (it != offsets_.end())
-      return it->second;
-    uint32_t off = uint32_t(bytes_.size());
-    bytes_.insert(bytes_.end(), s.begin(), s.end());
-    bytes_.push_back('\0');
-    offsets_.emplace(s, off);
-    return off;
+    auto [it, fresh] = offsets_.try_emplace(s, uint32_t(bytes_.size()));
+    if (fresh) {
+      bytes_.insert(bytes_.end(), s.begin(), s.end());
+      bytes_.push_back('\0');
+    }
+    return it->second;
   }
   const std::vector<char> &bytes() const { return bytes_; }
 
 private:
   std::vector<char> bytes_;
-  std::unordered_map<std::string, uint32_t> offsets_;
+  llvm::StringMap<uint32_t> offsets_; // one allocation per name, key inline
 };
 
 struct FdCloser {
