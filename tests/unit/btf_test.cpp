@@ -1083,6 +1083,27 @@ struct ExtFixture {
   }
 };
 
+// Line records repeating one long file name must not make copies quadratic,
+// also when the parser looks the name up once and counts the repeats.
+TEST(BtfExt, RepeatedLongStringsAreBounded) {
+  ExtFixture f;
+  uint32_t longFile =
+      uint32_t(btf__add_str(f.btf.get(), std::string(4000, 'x').c_str()));
+  Btf btf = f.parsed(false);
+  auto lineRecords = [&](uint32_t count) {
+    std::vector<uint32_t> words{16, f.prog, count};
+    for (uint32_t i = 0; i < count; ++i)
+      words.insert(words.end(), {i * 8, longFile, f.line, 1 << 10});
+    return extBlob(false, 32, {}, words);
+  };
+  std::string err = errorOf(BtfExt::parse(lineRecords(200), btf, false));
+  EXPECT_NE(err.find("file name: strings referred to in the string table "
+                     "exceed 64 times the input size"),
+            std::string::npos)
+      << err;
+  EXPECT_TRUE(bool(BtfExt::parse(lineRecords(10), btf, false)));
+}
+
 TEST(BtfExt, SyntheticRecordsInBothByteOrders) {
   ExtFixture f;
   for (bool bigEndian : kByteOrders) {
