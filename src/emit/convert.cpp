@@ -565,7 +565,8 @@ llvm::Error Converter::buildBtf() {
     for (const btf::Type &t : old.types()) {
       llvm::StringRef name = t.name;
       bool staleDatasec = t.kind == btf::Kind::Datasec && name != ".kconfig" &&
-                          name != ".ksyms" && !emittedSections.count(name.str());
+                          name != ".ksyms" &&
+                          !emittedSections.count(name.str());
       if (staleDatasec || (t.kind == btf::Kind::Datasec && name == ".maps")) {
         dropRoots.insert(t.id);
         for (const btf::VarSecinfo &info : t.secinfos)
@@ -744,17 +745,20 @@ llvm::Error Converter::emitRelocations() {
         break;
       case ir::RelocKind::Call:
       case ir::RelocKind::FuncAddr: {
-        // Every callee is in the output .text, original or copied.
-        uint64_t target = rel.offset;
-        if (rel.targetSection != ".text") {
-          const ir::Program *callee = calleeOf(rel);
-          const Placement *copy = callee ? textPlacement(*callee) : nullptr;
-          if (!copy)
-            return makeError("program '" + prog.name + "' calls insn #" +
-                             llvm::Twine(rel.offset) + " of section '" +
-                             rel.targetSection + "', which is no function");
-          target = copy->offset / 8 + rel.offset - callee->sectionOffset / 8;
-        }
+        // Every callee is in the output .text, original or copied. Output
+        // .text holds only functions, so a target in no function (bytes no
+        // symbol covers) would point past it or into another function.
+        const ir::Program *callee = calleeOf(rel);
+        bool inText = rel.targetSection == ".text";
+        const Placement *copy =
+            callee && !inText ? textPlacement(*callee) : nullptr;
+        if (!callee || (!inText && !copy))
+          return makeError("program '" + prog.name + "' calls insn #" +
+                           llvm::Twine(rel.offset) + " of section '" +
+                           rel.targetSection + "', which is no function");
+        uint64_t target =
+            copy ? copy->offset / 8 + rel.offset - callee->sectionOffset / 8
+                 : rel.offset;
         out.symbol = sectionSymbol_.at(".text");
         if (rel.kind == ir::RelocKind::Call) {
           out.type = kRelCall32;

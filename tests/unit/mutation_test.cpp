@@ -346,6 +346,26 @@ TEST(Mutation, MapOfTypeZeroIsRefusedByTheConverter) {
 // Regression for a fuzz_convert finding: an executable `.maps` section was
 // read both as maps and as a program, and the output's program section
 // `.maps` clashed with its map definitions. As in libbpf, names win.
+// Regression for a fuzz_convert finding: a call into bytes of .text that no
+// function symbol covers (here: the callee's symbol moved onto another
+// function) was emitted as a call past the end of the output .text, which
+// holds only functions.
+TEST(Mutation, CallIntoNoFunctionIsRefusedByTheConverter) {
+  Target t(corpus("libbpf/global_data.g.o"));
+  ASSERT_TRUE(t.ok()) << t.error();
+  const elf::Symbol *callee = t.symbol("mix_step");
+  ASSERT_TRUE(callee);
+  ASSERT_NE(callee->value, 0u);
+  Outcome out = readHostile(t.withSym(callee->index, kStValue, 0));
+  ASSERT_TRUE(out.ok()) << out.error;
+  auto converted = convert::convertObject(*out.object);
+  ASSERT_FALSE(bool(converted));
+  std::string err = llvm::toString(converted.takeError());
+  EXPECT_NE(err.find("of section '.text', which is no function"),
+            std::string::npos)
+      << err;
+}
+
 TEST(Mutation, ExecutableMapsSectionIsNoProgram) {
   Target t(corpus("libbpf/btf_maps_all.g.o"));
   ASSERT_TRUE(t.ok()) << t.error();
