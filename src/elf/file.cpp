@@ -196,7 +196,7 @@ template <typename ELFT> llvm::Error File::load() {
       return sectionError(sections_[index].name,
                           "sh_info " + llvm::Twine(shdr.sh_info) +
                               " is not a valid target section index");
-    if (llvm::StringRef(sections_[shdr.sh_info].name).startswith(".debug"))
+    if (sections_[shdr.sh_info].name.startswith(".debug"))
       continue;
     auto rels = elf.rels(shdr);
     if (!rels)

@@ -230,9 +230,7 @@ public:
     return attach::attach(kernel(), loaded->fd.get(), *prog, *request);
   }
   uint32_t programId(const std::string &program) const {
-    auto id = load::programId(kernel(), *collection_.program(program));
-    EXPECT_TRUE(bool(id)) << llvm::toString(id.takeError());
-    return id ? *id : 0;
+    return ktest::idOf(*collection_.program(program));
   }
 
 private:
