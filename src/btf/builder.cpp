@@ -246,70 +246,100 @@ std::vector<uint32_t> keptTypeIds(const Btf &base,
                                   const std::set<uint32_t> &dropRoots,
                                   const std::set<uint32_t> &keepRoots) {
   size_t n = base.size();
-  auto flags = [&](const std::set<uint32_t> &ids) {
-    std::vector<bool> out(n + 1, false);
-    for (uint32_t id : ids)
-      if (id <= n)
-        out[id] = true;
-    return out;
-  };
-  std::vector<bool> dropped = flags(dropRoots), kept = flags(keepRoots);
+  std::vector<uint32_t> oldToNew(n + 1, 0);
+  if (dropRoots.empty()) { // nothing goes: every type keeps its id
+    for (uint32_t id = 1; id <= n; ++id)
+      oldToNew[id] = id;
+    return oldToNew;
+  }
+  // One byte of flags per type: these passes visit every type of a large
+  // BTF on each load, and bit vectors made them several times slower.
+  enum : uint8_t { kDropped = 1, kKept = 2, kCandidate = 4, kLive = 8 };
+  std::vector<uint8_t> state(n + 1, 0);
+  for (uint32_t id : dropRoots)
+    if (id <= n)
+      state[id] |= kDropped;
+  for (uint32_t id : keepRoots)
+    if (id <= n)
+      state[id] |= kKept;
   // Types reachable from the dropped roots are candidates for removal...
-  std::vector<bool> candidate(n + 1, false);
   std::vector<uint32_t> work(dropRoots.begin(), dropRoots.end());
   while (!work.empty()) {
     uint32_t id = work.back();
     work.pop_back();
-    if (id == 0 || id > n || candidate[id])
+    if (id == 0 || id > n || (state[id] & kCandidate))
       continue;
-    candidate[id] = true;
+    state[id] |= kCandidate;
     forEachReference(*base.type(id),
                      [&](uint32_t ref) { work.push_back(ref); });
   }
   // ...unless something that stays reaches them too. A DECL_TAG only
   // annotates its target, so it is no reason to keep it: it stays exactly
   // when the target does.
-  auto isTag = [&](uint32_t id) {
-    const Type &t = *base.type(id);
-    return t.kind == Kind::DeclTag && t.type != 0;
+  auto mayBeDead = [&](uint32_t ref) {
+    return ref != 0 && ref <= n && (state[ref] & (kCandidate | kDropped));
   };
-  std::vector<bool> live(n + 1, false);
-  for (uint32_t id = 1; id <= n; ++id)
-    if ((!candidate[id] && !isTag(id)) || (kept[id] && !dropped[id]))
-      work.push_back(id);
-  while (!work.empty()) {
-    uint32_t id = work.back();
-    work.pop_back();
-    if (id == 0 || id > n || live[id] || dropped[id])
-      continue;
-    live[id] = true;
-    forEachReference(*base.type(id),
-                     [&](uint32_t ref) { work.push_back(ref); });
-  }
-  for (uint32_t id = 1; id <= n; ++id)
-    if (isTag(id) && !dropped[id] && base.type(id)->type <= n &&
-        live[base.type(id)->type])
-      live[id] = true;
-  // A kept type pointing at a dropped one (a decl tag on a dropped VAR, a
-  // DATASEC listing a dropped VAR) goes.
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (uint32_t id = 1; id <= n; ++id) {
-      if (!live[id])
+  std::vector<uint32_t> tags;
+  // Live types that refer to a type that may end up dropped: the only ones
+  // that can lose a reference below.
+  std::vector<uint32_t> suspects;
+  auto markLive = [&](uint32_t root) {
+    work.push_back(root);
+    while (!work.empty()) {
+      uint32_t id = work.back();
+      work.pop_back();
+      if (id == 0 || id > n || (state[id] & (kLive | kDropped)))
         continue;
+      state[id] |= kLive;
+      bool suspect = false;
       forEachReference(*base.type(id), [&](uint32_t ref) {
-        if (live[id] && ref != 0 && ref <= n && !live[ref]) {
-          live[id] = false;
-          changed = true;
-        }
+        suspect |= mayBeDead(ref);
+        work.push_back(ref);
       });
+      if (suspect)
+        suspects.push_back(id);
     }
+  };
+  for (uint32_t id = 1; id <= n; ++id) {
+    const Type &t = *base.type(id);
+    bool isTag = t.kind == Kind::DeclTag && t.type != 0;
+    if (isTag)
+      tags.push_back(id);
+    if ((!(state[id] & kCandidate) && !isTag) ||
+        ((state[id] & kKept) && !(state[id] & kDropped)))
+      markLive(id);
+  }
+  for (uint32_t id : tags) {
+    uint32_t target = base.type(id)->type;
+    if (!(state[id] & kDropped) && target <= n && (state[target] & kLive))
+      state[id] |= kLive;
+  }
+  // A kept type pointing at a dropped one (a decl tag on a dropped VAR, a
+  // DATASEC listing a dropped VAR) goes. Only suspects can; when one goes,
+  // what refers to it must be checked again, which takes passes over all.
+  auto dropIfDangling = [&](uint32_t id) {
+    if (!(state[id] & kLive))
+      return false;
+    bool dangling = false;
+    forEachReference(*base.type(id), [&](uint32_t ref) {
+      dangling |= ref != 0 && ref <= n && !(state[ref] & kLive);
+    });
+    if (dangling)
+      state[id] &= uint8_t(~kLive);
+    return dangling;
+  };
+  bool changed = false;
+  for (uint32_t id : suspects)
+    changed |= dropIfDangling(id);
+  while (changed) {
+    changed = false;
+    for (uint32_t id = 1; id <= n; ++id)
+      changed |= dropIfDangling(id);
   }
 
-  std::vector<uint32_t> oldToNew(n + 1, 0);
   uint32_t next = 0;
   for (uint32_t id = 1; id <= n; ++id)
-    if (live[id])
+    if (state[id] & kLive)
       oldToNew[id] = ++next;
   return oldToNew;
 }
