@@ -639,6 +639,26 @@ TEST(BtfBuilder, DropRootsWinOverKeepRoots) {
   expectEncodesValidly(b);
 }
 
+TEST(BtfBuilder, TypesLeftDanglingGoTransitively) {
+  Maps m;
+  struct btf *raw = m.btf.get();
+  // Nothing real refers to a DATASEC; these two do, so that losing it
+  // cascades: the DATASEC goes for listing a dropped VAR, then the typedef
+  // for naming the DATASEC, then the pointer for pointing at the typedef.
+  int alias = btf__add_typedef(raw, "maps_alias", m.mapsSec);
+  int aliasPtr = btf__add_ptr(raw, alias);
+  ASSERT_GT(aliasPtr, 0);
+  Btf base = m.parsed();
+  Builder b =
+      Builder::fromExisting(base, {uint32_t(m.mapVar)}, {uint32_t(m.mapVar)});
+  for (int dropped : {m.mapVar, m.mapsSec, alias, aliasPtr})
+    EXPECT_EQ(b.mappedId(uint32_t(dropped)), 0u)
+        << describe(*base.type(uint32_t(dropped)));
+  EXPECT_NE(b.mappedId(m.mapVar2), 0u);
+  expectKeptAsRemapped(base, b);
+  expectEncodesValidly(b);
+}
+
 TEST(BtfBuilder, DroppingOnlyTheDatasecDropsItsVariables) {
   Maps m;
   Btf base = m.parsed();
