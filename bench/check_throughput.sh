@@ -55,7 +55,7 @@ mapfile -t opened < <("$build/bench/bpfcompat_bench" --list-opened "${files[@]}"
 echo "${#files[@]} distinct objects (${#once[@]} objects x $repeat copies); libbpf opens ${#opened[@]} of them."
 echo "\`check\` does more per object than libbpf's open: detect, read, convert, and libbpf's"
 echo "open of the converted output (reopen); see docs/check.md. Both processes start"
-echo "the same way (about 60 ms of dynamic linking against LLVM and libbpf)."
+echo "the same way (LLVM linked statically into both, libbpf dynamically)."
 echo
 echo "| objects | run | seconds | objects/s | time vs libbpf open loop |"
 echo "|---|---|---:|---:|---:|"

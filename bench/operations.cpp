@@ -94,7 +94,9 @@ llvm::Error convertOurs(const ir::Object &object) {
 
 llvm::Error readConvertWriteOurs(const ObjectFile &object,
                                  const std::string &outPath) {
-  auto ir = readObject(object.path);
+  ReadOptions options; // as `bpfcompat convert` reads the file
+  options.hashFile = false;
+  auto ir = readObject(object.path, options);
   if (!ir)
     return ir.takeError();
   auto result = convert::convertObject(*ir);

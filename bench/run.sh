@@ -50,3 +50,7 @@ load=()
 
 "$root/bench/check_throughput.sh" "$build" "$work" \
   "$work/corpus.list" "$work/cilium.list" "$work/libxdp.list"
+
+"$root/bench/commands.sh" "$build" "$work" \
+  "$build/corpus/libbpf/global_data.g.o" "$lib/xdp-dispatcher.o" \
+  "$work/gen/scale-100.o" "$work/gen/btf_heavy.o"
