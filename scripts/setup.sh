@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config clang llvm-14-dev
-  libelf-dev zlib1g-dev libssl-dev libyaml-cpp-dev libgtest-dev libbenchmark-dev
+  libelf-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libbenchmark-dev
   libbpf-dev bpftool iproute2
   # Hardening: clang's sanitizer and libFuzzer runtimes, llvm-objcopy for
   # fuzz seeds, valgrind (docs/hardening.md).

@@ -4,6 +4,7 @@
 #include "bpfcompat/check.h"
 #include "bpfcompat/convert.h"
 #include "bpfcompat/error.h"
+#include "bpfcompat/file_hash.h"
 #include "bpfcompat/kernel.h"
 #include "bpfcompat/loader.h"
 #include "bpfcompat/names.h"
@@ -13,7 +14,6 @@
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/Endian.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/SHA1.h>
 
 #include <chrono>
 #include <cstdarg>
@@ -270,7 +270,7 @@ private:
     options.detected = verdict_;
     auto object = readObject(*file_, options);
     if (!object) {
-      out_.sha1 = llvm::toHex(llvm::SHA1::hash(file_->bytes()), true);
+      out_.sha1 = sha1Hex(file_->bytes());
       return fail(object.takeError());
     }
     object_ = std::move(*object);

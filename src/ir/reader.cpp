@@ -1,11 +1,9 @@
 #include "bpfcompat/reader.h"
 
 #include "bpfcompat/error.h"
-
-#include <llvm/ADT/StringExtras.h>
+#include "bpfcompat/file_hash.h"
 
 #include <algorithm>
-#include <openssl/evp.h>
 
 #include "read_support.h"
 
@@ -97,20 +95,6 @@ ir::ConventionVerdict detectConvention(const elf::File &file,
 }
 
 namespace {
-
-// SHA-1 of the whole file through OpenSSL, which uses the CPU's SHA
-// extensions: with LLVM's portable SHA1 the hash alone cost more than libbpf
-// takes to open the object (docs/performance.md).
-std::string sha1Hex(llvm::ArrayRef<uint8_t> bytes) {
-  static const EVP_MD *sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (!sha1 ||
-      !EVP_Digest(bytes.data(), bytes.size(), digest, &size, sha1, nullptr))
-    llvm::report_fatal_error("OpenSSL cannot compute SHA-1");
-  return llvm::toHex(llvm::ArrayRef<uint8_t>(digest, size),
-                     /*LowerCase=*/true);
-}
 
 // iproute2's PIN_OBJECT_NS directory is the object's SHA-1.
 bool namesPinDirectoryByHash(const ir::Object &object) {
