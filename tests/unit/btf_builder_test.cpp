@@ -20,53 +20,20 @@
 #include <string>
 #include <vector>
 
+#include "btf_test_support.h"
 #include "test_support.h"
 
 namespace {
 
 using namespace bpfcompat;
 using namespace bpfcompat::btf;
-
-using Bytes = std::vector<uint8_t>;
-using LibbpfBtf = std::unique_ptr<struct btf, decltype(&btf__free)>;
+using namespace bpfcompat::btftest;
+// The Builder overload below joins these rather than hiding them.
+using bpfcompat::btftest::describe;
 using LibbpfBtfExt = std::unique_ptr<struct btf_ext, decltype(&btf_ext__free)>;
-
-constexpr bool kByteOrders[] = {false, true};
 
 const char *orderName(bool bigEndian) {
   return bigEndian ? "big-endian" : "little-endian";
-}
-
-LibbpfBtf newLibbpfBtf() { return LibbpfBtf(btf__new_empty(), btf__free); }
-
-LibbpfBtf libbpfParse(const Bytes &bytes) {
-  return LibbpfBtf(btf__new(bytes.data(), uint32_t(bytes.size())), btf__free);
-}
-
-Bytes rawData(struct btf *b, bool bigEndian) {
-  EXPECT_EQ(
-      btf__set_endianness(b, bigEndian ? BTF_BIG_ENDIAN : BTF_LITTLE_ENDIAN),
-      0);
-  uint32_t size = 0;
-  auto *data = static_cast<const uint8_t *>(btf__raw_data(b, &size));
-  EXPECT_NE(data, nullptr);
-  return Bytes(data, data + size);
-}
-
-uint32_t get32(const Bytes &bytes, size_t offset, bool bigEndian) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= uint32_t(bytes.at(offset + i)) << (bigEndian ? 24 - 8 * i : 8 * i);
-  return v;
-}
-
-std::optional<Btf> parseOk(const Bytes &bytes, bool bigEndian) {
-  auto btf = Btf::parse(bytes, bigEndian);
-  if (!btf) {
-    ADD_FAILURE() << llvm::toString(btf.takeError());
-    return std::nullopt;
-  }
-  return std::move(*btf);
 }
 
 std::optional<BtfExt> parseExtOk(llvm::ArrayRef<uint8_t> bytes, const Btf &btf,
@@ -79,58 +46,11 @@ std::optional<BtfExt> parseExtOk(llvm::ArrayRef<uint8_t> bytes, const Btf &btf,
   return std::move(*ext);
 }
 
-// Every field of one type as text, so whole type lists compare in one
-// assertion and a mismatch shows which field differs.
-std::string describe(const Type &t) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  os << "[" << t.id << "] " << kindName(t.kind) << " '" << t.name
-     << "' kflag=" << t.kindFlag << " size=" << t.size << " type=" << t.type
-     << " int=" << unsigned(t.intEncoding) << "/" << unsigned(t.intOffset)
-     << "/" << unsigned(t.intBits) << " array=" << t.arrayElemType << "/"
-     << t.arrayIndexType << "/" << t.arrayNelems << " linkage=" << t.linkage
-     << " component=" << t.componentIdx << "\n";
-  for (const Member &m : t.members)
-    os << "  '" << m.name << "' type=" << m.type << " off=" << m.bitOffset
-       << " bits=" << m.bitfieldSize << "\n";
-  for (const Enumerator &e : t.enumerators)
-    os << "  '" << e.name << "' = " << e.value << "\n";
-  for (const VarSecinfo &v : t.secinfos)
-    os << "  var " << v.type << " at " << v.offset << " size " << v.size
-       << "\n";
-  return os.str();
-}
-
-std::string describe(const Btf &btf) {
-  std::string out;
-  for (const Type &t : btf.types())
-    out += describe(t);
-  return out;
-}
-
 std::string describe(const Builder &b) {
   std::string out;
   for (uint32_t id = 1; id <= b.size(); ++id)
     out += describe(*b.type(id));
   return out;
-}
-
-std::string describe(const BtfExt &ext) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  for (const auto &sec : ext.funcInfo)
-    for (const FuncInfo &r : sec.records)
-      os << "func " << sec.section << " " << r.insnOff << " " << r.typeId
-         << "\n";
-  for (const auto &sec : ext.lineInfo)
-    for (const LineInfo &r : sec.records)
-      os << "line " << sec.section << " " << r.insnOff << " " << r.fileName
-         << ":" << r.lineNum << ":" << r.column << " " << r.line << "\n";
-  for (const auto &sec : ext.coreRelos)
-    for (const CoreRelo &r : sec.records)
-      os << "core " << sec.section << " " << r.insnOff << " " << r.typeId << " "
-         << r.accessString << " " << uint32_t(r.kind) << "\n";
-  return os.str();
 }
 
 // The per-section lists encodeExt takes, in order of first appearance.

@@ -19,35 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "btf_test_support.h"
+
 namespace {
 
 using namespace bpfcompat::btf;
+using namespace bpfcompat::btftest;
 
-using Bytes = std::vector<uint8_t>;
-using LibbpfBtf = std::unique_ptr<struct btf, decltype(&btf__free)>;
-
-constexpr bool kByteOrders[] = {false, true};
 constexpr const char *kCiliumDir =
     "/usr/share/gocode/src/github.com/cilium/ebpf";
-
-LibbpfBtf newLibbpfBtf() { return LibbpfBtf(btf__new_empty(), btf__free); }
-
-Bytes rawData(struct btf *b, bool bigEndian) {
-  EXPECT_EQ(
-      btf__set_endianness(b, bigEndian ? BTF_BIG_ENDIAN : BTF_LITTLE_ENDIAN),
-      0);
-  uint32_t size = 0;
-  auto *data = static_cast<const uint8_t *>(btf__raw_data(b, &size));
-  EXPECT_NE(data, nullptr);
-  return Bytes(data, data + size);
-}
-
-uint32_t get32(const Bytes &bytes, size_t offset, bool bigEndian) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= uint32_t(bytes.at(offset + i)) << (bigEndian ? 24 - 8 * i : 8 * i);
-  return v;
-}
 
 void put32(Bytes &bytes, size_t offset, uint32_t value, bool bigEndian) {
   for (int i = 0; i < 4; ++i)
@@ -76,56 +56,6 @@ template <typename T> T valueOf(llvm::Expected<T> value) {
     return T();
   }
   return std::move(*value);
-}
-
-std::optional<Btf> parseOk(const Bytes &bytes, bool bigEndian) {
-  auto btf = Btf::parse(bytes, bigEndian);
-  if (!btf) {
-    ADD_FAILURE() << llvm::toString(btf.takeError());
-    return std::nullopt;
-  }
-  return std::move(*btf);
-}
-
-// Every decoded field as text, so two decodings compare in one assertion.
-std::string describe(const Btf &btf) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  for (const Type &t : btf.types()) {
-    os << "[" << t.id << "] " << kindName(t.kind) << " '" << t.name
-       << "' kflag=" << t.kindFlag << " size=" << t.size << " type=" << t.type
-       << " int=" << unsigned(t.intEncoding) << "/" << unsigned(t.intOffset)
-       << "/" << unsigned(t.intBits) << " array=" << t.arrayElemType << "/"
-       << t.arrayIndexType << "/" << t.arrayNelems << " linkage=" << t.linkage
-       << " component=" << t.componentIdx << "\n";
-    for (const Member &m : t.members)
-      os << "  '" << m.name << "' type=" << m.type << " off=" << m.bitOffset
-         << " bits=" << m.bitfieldSize << "\n";
-    for (const Enumerator &e : t.enumerators)
-      os << "  '" << e.name << "' = " << e.value << "\n";
-    for (const VarSecinfo &v : t.secinfos)
-      os << "  var " << v.type << " at " << v.offset << " size " << v.size
-         << "\n";
-  }
-  return os.str();
-}
-
-std::string describe(const BtfExt &ext) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  for (const auto &sec : ext.funcInfo)
-    for (const FuncInfo &r : sec.records)
-      os << "func " << sec.section << " " << r.insnOff << " " << r.typeId
-         << "\n";
-  for (const auto &sec : ext.lineInfo)
-    for (const LineInfo &r : sec.records)
-      os << "line " << sec.section << " " << r.insnOff << " " << r.fileName
-         << ":" << r.lineNum << ":" << r.column << " " << r.line << "\n";
-  for (const auto &sec : ext.coreRelos)
-    for (const CoreRelo &r : sec.records)
-      os << "core " << sec.section << " " << r.insnOff << " " << r.typeId << " "
-         << r.accessString << " " << coreReloKindName(r.kind) << "\n";
-  return os.str();
 }
 
 // Calls every accessor on every type; for the no-crash tests.
