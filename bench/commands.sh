@@ -17,7 +17,7 @@ bpffs=/sys/fs/bpf
 
 # Milliseconds per run of "$@" (best batch), or "fails" if any run fails.
 per_run() {
-  local best="" start end t
+  local best="" start end t i
   for _ in 1 2 3; do
     start=$(date +%s%N)
     for ((i = 0; i < runs; i++)); do

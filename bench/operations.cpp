@@ -61,6 +61,14 @@ template <typename F> auto timed(LoadTiming &timing, F load) {
   return result;
 }
 
+// As `bpfcompat convert` reads: the whole-file hash only when a map pinned in
+// iproute2's object namespace needs it.
+ReadOptions convertReadOptions() {
+  ReadOptions options;
+  options.hashFile = false;
+  return options;
+}
+
 } // namespace
 
 void quietLibbpf() {
@@ -73,11 +81,7 @@ llvm::Expected<ir::Object> readIr(const ObjectFile &object) {
   auto file = elf::File::viewBuffer(object.bytes, object.path);
   if (!file)
     return file.takeError();
-  // As `bpfcompat convert` reads: the whole-file hash only when a map pinned
-  // in iproute2's object namespace needs it.
-  ReadOptions options;
-  options.hashFile = false;
-  return readObject(**file, options);
+  return readObject(**file, convertReadOptions());
 }
 
 llvm::Error readOurs(const ObjectFile &object) {
@@ -94,9 +98,7 @@ llvm::Error convertOurs(const ir::Object &object) {
 
 llvm::Error readConvertWriteOurs(const ObjectFile &object,
                                  const std::string &outPath) {
-  ReadOptions options; // as `bpfcompat convert` reads the file
-  options.hashFile = false;
-  auto ir = readObject(object.path, options);
+  auto ir = readObject(object.path, convertReadOptions());
   if (!ir)
     return ir.takeError();
   auto result = convert::convertObject(*ir);

@@ -27,9 +27,9 @@ namespace {
 
 using namespace bpfcompat;
 using namespace bpfcompat::btf;
-using namespace bpfcompat::btftest;
+using namespace bpfcompat::btf::testutil;
 // The Builder overload below joins these rather than hiding them.
-using bpfcompat::btftest::describe;
+using bpfcompat::btf::testutil::describe;
 using LibbpfBtfExt = std::unique_ptr<struct btf_ext, decltype(&btf_ext__free)>;
 
 const char *orderName(bool bigEndian) {

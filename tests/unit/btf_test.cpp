@@ -24,7 +24,7 @@
 namespace {
 
 using namespace bpfcompat::btf;
-using namespace bpfcompat::btftest;
+using namespace bpfcompat::btf::testutil;
 
 constexpr const char *kCiliumDir =
     "/usr/share/gocode/src/github.com/cilium/ebpf";

@@ -15,12 +15,10 @@
 #include <string>
 #include <vector>
 
-namespace bpfcompat::btftest {
-
-using namespace bpfcompat::btf;
+namespace bpfcompat::btf::testutil {
 
 using Bytes = std::vector<uint8_t>;
-using LibbpfBtf = std::unique_ptr<struct btf, decltype(&btf__free)>;
+using LibbpfBtf = std::unique_ptr<::btf, decltype(&btf__free)>;
 
 inline constexpr bool kByteOrders[] = {false, true};
 
@@ -33,7 +31,7 @@ inline LibbpfBtf libbpfParse(const Bytes &bytes) {
 }
 
 // libbpf's encoding of `b` in the given byte order.
-inline Bytes rawData(struct btf *b, bool bigEndian) {
+inline Bytes rawData(::btf *b, bool bigEndian) {
   EXPECT_EQ(
       btf__set_endianness(b, bigEndian ? BTF_BIG_ENDIAN : BTF_LITTLE_ENDIAN),
       0);
@@ -104,4 +102,4 @@ inline std::string describe(const BtfExt &ext) {
   return os.str();
 }
 
-} // namespace bpfcompat::btftest
+} // namespace bpfcompat::btf::testutil
